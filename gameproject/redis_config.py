@@ -1,0 +1,53 @@
+"""Turn ``REDIS_URL`` into a channel layer configuration.
+
+Two traps of channels-redis 4.3 on redis-py 8, both measured on this project's
+machine, are configured away here:
+
+* redis-py's default pool refuses the 101st concurrent connection with
+  ``MaxConnectionsError``; a burst of ~400 sockets joining groups at once hits
+  it. :class:`gameproject.channel_layers.RedisChannelLayer` uses a blocking
+  pool instead, so a burst waits for a free connection.
+* redis-py 8 defaults ``socket_timeout`` to 5 s, the same as channels-redis's
+  blocking receive (``BZPOPMIN`` with a 5 s timeout), so an idle consumer can
+  die with ``TimeoutError`` (redis/redis-py#4091). The socket timeout here is
+  well above the blocking receive.
+"""
+
+import os
+from urllib.parse import urlparse
+
+REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 30))
+REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 200))
+REDIS_POOL_TIMEOUT = float(os.environ.get("REDIS_POOL_TIMEOUT", 20))
+
+
+def redis_host(url: str) -> dict:
+    """Connection keyword arguments for one Redis host, as channels-redis takes them."""
+    host: dict = {
+        "address": url,
+        "socket_timeout": REDIS_SOCKET_TIMEOUT,
+        "socket_connect_timeout": 10,
+        "socket_keepalive": True,
+        "max_connections": REDIS_MAX_CONNECTIONS,
+        "timeout": REDIS_POOL_TIMEOUT,
+    }
+    if urlparse(url).scheme == "rediss" and os.environ.get("REDIS_TLS_VERIFY", "") not in {"1", "true"}:
+        # Managed Redis (Heroku and others) presents self-signed certificates.
+        host["ssl_cert_reqs"] = "none"
+    return host
+
+
+def channel_layer_settings(redis_url: str, prefix: str = "games") -> dict:
+    if not redis_url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    return {
+        "default": {
+            "BACKEND": "gameproject.channel_layers.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [redis_host(redis_url)],
+                "prefix": prefix,
+                "capacity": 1000,
+                "expiry": 60,
+            },
+        }
+    }

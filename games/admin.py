@@ -1,0 +1,88 @@
+"""Staff views of players, matches and their move logs."""
+
+from django.contrib import admin
+
+from games.models import Match, MatchEvent, Player, Seat, Ticket
+from games.timeline import turn
+
+
+@admin.register(Player)
+class PlayerAdmin(admin.ModelAdmin):
+    list_display = ["id", "name", "user", "created_at"]
+    search_fields = ["name", "user__username"]
+    readonly_fields = ["created_at"]
+    list_select_related = ["user"]
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    extra = 0
+    fields = ["seat", "player", "connections", "joined_at"]
+    readonly_fields = ["joined_at"]
+    raw_id_fields = ["player"]
+
+
+class MatchEventInline(admin.TabularInline):
+    """The move log, read-only: it is append-only by design."""
+
+    model = MatchEvent
+    extra = 0
+    fields = ["seq", "kind", "seat", "player", "move", "at"]
+    readonly_fields = fields
+    can_delete = False
+    ordering = ["seq"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    list_display = ["id", "game", "status", "players", "seq", "winner", "created_at", "finished_at"]
+    list_filter = ["game", "status", "created_at"]
+    search_fields = ["=id", "seats__player__name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["seq", "state", "result", "whose_turn", "created_at", "started_at", "finished_at", "updated_at"]
+    fields = ["game", "status", "seat_count", "options", *readonly_fields]
+    inlines = [SeatInline, MatchEventInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("seats__player")
+
+    @admin.display(description="players")
+    def players(self, match: Match) -> str:
+        return ", ".join(seat.player.name for seat in match.seats.all())
+
+    @admin.display(description="winner")
+    def winner(self, match: Match) -> str:
+        if not match.result:
+            return "-"
+        winner = match.result.get("winner")
+        return "draw" if winner is None else f"seat {winner}"
+
+    @admin.display(description="turn")
+    def whose_turn(self, match: Match) -> str:
+        data = {"status": match.status, "game": match.game, "state": match.state}
+        return ", ".join(f"seat {seat}" for seat in turn(data)) or "-"
+
+
+@admin.register(MatchEvent)
+class MatchEventAdmin(admin.ModelAdmin):
+    list_display = ["match", "seq", "kind", "seat", "player", "move", "at"]
+    list_filter = ["kind", "match__game"]
+    search_fields = ["=match__id", "player__name"]
+    list_select_related = ["match", "player"]
+    readonly_fields = ["match", "seq", "kind", "seat", "player", "move", "at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Ticket)
+class TicketAdmin(admin.ModelAdmin):
+    list_display = ["id", "player", "expires_at", "used_at"]
+    list_select_related = ["player"]
+    readonly_fields = ["key_hash", "player", "expires_at", "used_at"]

@@ -1,0 +1,146 @@
+"""The HTTP API (django-ninja). Thin: parse, authenticate, call the service.
+
+Errors are always ``{"error": {"code", "message"}}`` with a fitting 4xx status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import login
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI, Query
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from games import services
+from games.accounts import create_guest, issue_ticket
+from games.api_auth import PLAYER_AUTH, optional_player
+from games.payloads import event_view, match_view
+from games.rules import GAMES
+from games.schemas import (
+    CreateMatchIn,
+    CreatePlayerIn,
+    EventsAfterIn,
+    EventsOut,
+    GamesOut,
+    MatchOut,
+    MoveIn,
+    PlayerOut,
+    TicketOut,
+)
+from games.timeline import seat_of
+
+api = NinjaAPI(title="Game backend", version="1", urls_namespace="api")
+
+STATUS_FOR_CODE = {
+    "bad_request": 400,
+    "bad_message": 400,
+    "unknown_game": 400,
+    "invalid_options": 400,
+    "not_authenticated": 401,
+    "not_a_player": 403,
+    "csrf_failed": 403,
+    "not_found": 404,
+    "match_full": 409,
+    "match_not_active": 409,
+    "not_your_turn": 409,
+    "stale_seq": 409,
+    "illegal_move": 422,
+}
+
+
+def error_response(request: HttpRequest, code: str, message: str, status: int | None = None) -> HttpResponse:
+    return api.create_response(
+        request, {"error": {"code": code, "message": message}}, status=status or STATUS_FOR_CODE.get(code, 400)
+    )
+
+
+@api.exception_handler(services.GameError)
+def on_game_error(request: HttpRequest, exc: services.GameError) -> HttpResponse:
+    return error_response(request, exc.code, exc.message)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error['loc'][1:]) or 'body'}: {error['msg']}" for error in exc.errors
+    )
+    return error_response(request, "bad_request", problems or "invalid request", 400)
+
+
+@api.exception_handler(AuthenticationError)
+def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(
+        request, "not_authenticated", "send 'Authorization: Bearer <token>' or log in with POST /api/players"
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(request, "not_found", str(exc) or "not found")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    code = "csrf_failed" if exc.status_code == 403 else "bad_request"
+    return error_response(request, code, str(exc), exc.status_code)
+
+
+def _match_for(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
+    player = optional_player(request)
+    return match_view(data, seat_of(data, player.pk if player else None))
+
+
+@api.post("/players", response={201: PlayerOut}, auth=None)
+def create_player(request: HttpRequest, body: CreatePlayerIn) -> tuple[int, dict]:
+    player, token = create_guest(body.name)
+    login(request, player.user, backend="django.contrib.auth.backends.ModelBackend")
+    return 201, {"id": player.pk, "name": player.name, "token": token}
+
+
+@api.get("/games", response=GamesOut, auth=None)
+def list_games(request: HttpRequest) -> dict:
+    return {
+        "games": [
+            {"slug": g.slug, "name": g.name, "min_players": g.min_players, "max_players": g.max_players}
+            for g in GAMES.values()
+        ]
+    }
+
+
+@api.post("/matches", response={201: MatchOut}, auth=PLAYER_AUTH)
+def create_match(request: HttpRequest, body: CreateMatchIn) -> tuple[int, dict]:
+    data = services.create_match(request.auth, body.game, body.options, body.seats)
+    return 201, match_view(data, seat_of(data, request.auth.pk))
+
+
+@api.post("/matches/{match_id}/join", response=MatchOut, auth=PLAYER_AUTH)
+def join_match(request: HttpRequest, match_id: int) -> dict:
+    data = services.join_match(match_id, request.auth)
+    return match_view(data, seat_of(data, request.auth.pk))
+
+
+@api.get("/matches/{match_id}", response=MatchOut, auth=None)
+def get_match(request: HttpRequest, match_id: int) -> dict:
+    return _match_for(request, services.load_match(match_id))
+
+
+@api.get("/matches/{match_id}/events", response=EventsOut, auth=None)
+def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]) -> dict:
+    data, events = services.events_after(match_id, query.after)
+    player = optional_player(request)
+    viewer = seat_of(data, player.pk if player else None)
+    return {"seq": data["seq"], "events": [event_view(data["game"], event, viewer) for event in events]}
+
+
+@api.post("/matches/{match_id}/moves", response=MatchOut, auth=PLAYER_AUTH)
+def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
+    broadcast = services.apply_move(match_id, request.auth, body.move, body.seq)
+    data = broadcast["match"]
+    return match_view(data, seat_of(data, request.auth.pk))
+
+
+@api.post("/tickets", response=TicketOut, auth=PLAYER_AUTH)
+def create_ticket(request: HttpRequest) -> dict:
+    ticket, expires_in = issue_ticket(request.auth)
+    return {"ticket": ticket, "expires_in": expires_in}

@@ -1,0 +1,149 @@
+"""The match WebSocket: parse, authenticate, call the service, send.
+
+Ordering is kept here rather than trusted to the channel layer (which promises
+neither delivery nor order): the consumer remembers the last ``seq`` it sent
+its client, drops anything older, and fills any gap from the database before
+sending a newer event. A client therefore sees events in seq order without
+gaps for as long as its socket lives.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from games import services
+from games.accounts import player_for_user
+from games.broadcast import match_group
+from games.messages import BadMessage, MoveMessage, ResyncMessage, parse_client_message
+from games.models import Player
+from games.payloads import event_message, snapshot_message
+from games.timeline import MatchData
+
+CLOSE_UNKNOWN_MATCH = 4404
+CLOSE_BAD_TICKET = 4401
+
+
+class MatchConsumer(AsyncWebsocketConsumer):
+    player: Player | None = None
+    seat: int | None = None
+    last_seq: int = -1
+    joined_group: bool = False
+
+    async def connect(self) -> None:
+        self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
+        self.group = match_group(self.match_id)
+        self.own_refs: dict[int, Any] = {}
+        await self.accept()
+        if self.scope.get("ticket_rejected"):
+            await self.close(code=CLOSE_BAD_TICKET)
+            return
+        self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
+        # Join the group before reading the snapshot: an event committed in
+        # between arrives later with seq <= the snapshot's and is dropped.
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined_group = True
+        try:
+            data, self.seat = await database_sync_to_async(services.socket_opened)(self.match_id, self.player)
+        except services.GameError:
+            await self.close(code=CLOSE_UNKNOWN_MATCH)
+            return
+        await self.send_snapshot(data)
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined_group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.seat is not None:
+            await database_sync_to_async(services.socket_closed)(self.match_id, self.player, self.seat)
+
+    # --- from the client ---------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            message = parse_client_message(self.decode(text_data, bytes_data))
+        except BadMessage as bad:
+            await self.send_error("bad_message", bad.message, bad.ref)
+            return
+        if isinstance(message, MoveMessage):
+            await self.on_move(message)
+        elif isinstance(message, ResyncMessage):
+            await self.resync(message.after, force=True)
+
+    def decode(self, text_data: str | None, bytes_data: bytes | None) -> Any:
+        if text_data is None:
+            raise BadMessage("binary frames are not supported; send JSON text")
+        limit = settings.GAMES_WS_MAX_MESSAGE_BYTES
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            raise BadMessage(f"message larger than {limit} bytes")
+        try:
+            return json.loads(text_data)
+        except ValueError:
+            raise BadMessage("message is not valid JSON") from None
+
+    async def on_move(self, message: MoveMessage) -> None:
+        try:
+            broadcast = await database_sync_to_async(services.apply_move)(
+                self.match_id, self.player, message.move, message.seq
+            )
+        except services.GameError as refusal:
+            await self.send_error(refusal.code, refusal.message, message.ref)
+            return
+        # Deliver our own event now rather than wait for the layer (which may
+        # drop it); the group copy that follows is then ignored as old.
+        self.own_refs[broadcast["seq"]] = message.ref
+        await self.match_event(broadcast)
+
+    # --- from the channel layer --------------------------------------------
+
+    async def match_event(self, message: dict[str, Any]) -> None:
+        seq = message["seq"]
+        if seq <= self.last_seq:
+            return
+        if seq > self.last_seq + 1:
+            await self.resync(self.last_seq, force=False)
+            return
+        await self.send_event(message["event"], message["match"])
+
+    async def match_presence(self, message: dict[str, Any]) -> None:
+        await self.send_json(
+            {"type": "presence", "seat": message["seat"], "connected": message["connected"], "seq": message["seq"]}
+        )
+
+    # --- to the client -----------------------------------------------------
+
+    async def resync(self, after: int, force: bool) -> None:
+        """Send the events after ``after`` (or a snapshot when cheaper).
+        ``force`` resends events the client asked for even if this socket
+        already sent them."""
+        current, missed = await database_sync_to_async(services.replay_since)(
+            self.match_id, after, settings.GAMES_RESYNC_MAX_EVENTS
+        )
+        if missed is None:
+            await self.send_snapshot(current)
+            return
+        for event, data in missed:
+            if force or event["seq"] > self.last_seq:
+                await self.send_event(event, data)
+
+    async def send_snapshot(self, data: MatchData) -> None:
+        self.last_seq = data["seq"]
+        self.own_refs.clear()
+        await self.send_json(snapshot_message(data, self.seat))
+
+    async def send_event(self, event: dict[str, Any], data: MatchData) -> None:
+        self.last_seq = max(self.last_seq, event["seq"])
+        payload = event_message(event, data, self.seat)
+        ref = self.own_refs.pop(event["seq"], None)
+        if ref is not None:
+            payload["ref"] = ref
+        await self.send_json(payload)
+
+    async def send_error(self, code: str, message: str, ref: Any = None) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
+
+    async def send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, separators=(",", ":")))

@@ -1,0 +1,56 @@
+"""Client-to-server WebSocket messages, validated with pydantic (the same
+library django-ninja validates HTTP bodies with)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+
+JsonRef = str | int | None
+
+
+class ClientMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class MoveMessage(ClientMessage):
+    type: Literal["move"]
+    move: dict[str, Any]
+    seq: Annotated[StrictInt, Field(ge=0)] | None = None
+    ref: JsonRef = None
+
+
+class ResyncMessage(ClientMessage):
+    type: Literal["resync"]
+    after: Annotated[StrictInt, Field(ge=0)]
+    ref: JsonRef = None
+
+
+MESSAGE_TYPES = {"move": MoveMessage, "resync": ResyncMessage}
+_adapter: TypeAdapter = TypeAdapter(Annotated[MoveMessage | ResyncMessage, Field(discriminator="type")])
+
+
+class BadMessage(Exception):
+    def __init__(self, message: str, ref: JsonRef = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.ref = ref
+
+
+def parse_client_message(raw: Any) -> MoveMessage | ResyncMessage:
+    """Validate one decoded JSON message, or raise :class:`BadMessage` saying what is wrong."""
+    if not isinstance(raw, dict):
+        raise BadMessage("a message is a JSON object with a \"type\"")
+    ref = raw.get("ref") if isinstance(raw.get("ref"), (str, int)) else None
+    kind = raw.get("type")
+    if kind not in MESSAGE_TYPES:
+        raise BadMessage(f"unknown message type {kind!r}; expected one of {', '.join(MESSAGE_TYPES)}", ref)
+    try:
+        return _adapter.validate_python(raw)
+    except ValidationError as invalid:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'message'}: {error['msg']}"
+            for error in invalid.errors()
+        )
+        raise BadMessage(f"invalid {kind} message: {problems}", ref) from None

@@ -1,0 +1,127 @@
+"""Shared fixtures. Tests marked ``integration`` need the real PostgreSQL and
+Redis: without DATABASE_URL and REDIS_URL they are skipped with that reason,
+except under CI=true, where a missing service is a failure, never a skip."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+
+from games import services
+from games.accounts import create_guest, issue_ticket
+from games.models import Player
+
+ORIGIN = (b"origin", b"http://localhost:8000")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("integration") is None:
+        return
+    missing = [name for name in ("DATABASE_URL", "REDIS_URL") if not os.environ.get(name)]
+    if not missing:
+        return
+    reason = f"integration test needs {' and '.join(missing)} (the real PostgreSQL and Redis)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; .ci/run must set them")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def make_player(transactional_db: None) -> Callable[[str], Player]:
+    def make(name: str = "player") -> Player:
+        player, token = create_guest(name)
+        player.token = token  # the clear token, for Bearer headers in tests
+        return player
+
+    return make
+
+
+@pytest.fixture
+def alice(make_player: Callable[[str], Player]) -> Player:
+    return make_player("alice")
+
+
+@pytest.fixture
+def bob(make_player: Callable[[str], Player]) -> Player:
+    return make_player("bob")
+
+
+@pytest.fixture
+def active_match(alice: Player, bob: Player) -> dict[str, Any]:
+    """A tic-tac-toe match with alice on seat 0 (X, to move) and bob on seat 1."""
+    data = services.create_match(alice, "tictactoe")
+    return services.join_match(data["id"], bob)
+
+
+class Client:
+    """A WebSocket client of the real ASGI application (origin check, auth
+    middleware, routing, consumer) through Channels' communicator."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+
+    async def send(self, message: dict[str, Any] | str) -> None:
+        text = message if isinstance(message, str) else json.dumps(message)
+        await self.communicator.send_to(text_data=text)
+
+    async def receive(self, timeout: float = 3) -> dict[str, Any]:
+        return await self.communicator.receive_json_from(timeout=timeout)
+
+    async def next(self, kind: str, timeout: float = 3) -> dict[str, Any]:
+        """The next message of type ``kind``, skipping presence notices."""
+        while True:
+            message = await self.receive(timeout)
+            if message["type"] == kind:
+                return message
+            assert message["type"] == "presence", f"expected {kind}, got {message}"
+
+    async def move(self, move: dict[str, Any], **fields: Any) -> None:
+        await self.send({"type": "move", "move": move, **fields})
+
+    async def nothing_but_presence(self, timeout: float = 0.3) -> None:
+        while not await self.communicator.receive_nothing(timeout=timeout):
+            message = await self.receive()
+            assert message["type"] == "presence", f"unexpected {message}"
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+async def open_socket(
+    match_id: int, player: Player | None = None, headers: list[tuple[bytes, bytes]] | None = None,
+    query: str = "",
+) -> tuple[Client, bool, int | None]:
+    from gameproject.asgi import application
+
+    path = f"/ws/matches/{match_id}/"
+    if player is not None:
+        ticket, _ = await database_sync_to_async(issue_ticket)(player)
+        query = f"ticket={ticket}"
+    if query:
+        path += f"?{query}"
+    communicator = WebsocketCommunicator(application, path, headers=headers if headers is not None else [ORIGIN])
+    connected, code = await communicator.connect()
+    return Client(communicator), connected, code
+
+
+@pytest.fixture
+async def connect(transactional_db: None) -> Any:
+    """``await connect(match_id, player)``: an open socket, snapshot not yet read.
+    Every socket opened is closed at the end of the test."""
+    clients: list[Client] = []
+
+    async def opener(match_id: int, player: Player | None = None, **kwargs: Any) -> Client:
+        client, connected, _ = await open_socket(match_id, player, **kwargs)
+        assert connected
+        clients.append(client)
+        return client
+
+    yield opener
+    for client in clients:
+        await client.close()

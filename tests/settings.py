@@ -1,0 +1,20 @@
+"""Settings for the test run: the project's own settings, plus what a test
+run needs without any environment. DATABASE_URL and REDIS_URL, when set,
+switch the whole suite to PostgreSQL and Redis, as CI does."""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"games-test-{os.getpid()}")
+os.environ.setdefault("WEBSOCKET_ALLOWED_ORIGINS", "http://localhost:8000")
+
+from gameproject.settings import *  # noqa: F403
+from gameproject.settings import DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not SQLite's shared-cache memory database: threads racing for a
+    # match then wait on SQLite's lock (as processes would) instead of failing.
+    DATABASES["default"]["TEST"] = {"NAME": os.path.join(tempfile.gettempdir(), f"games-test-{os.getpid()}.sqlite3")}
