@@ -7,6 +7,7 @@ README lists every variable.
 """
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -124,6 +125,9 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves straight from the apps' static folders, so no
 # collectstatic step is needed for daphne to serve the page and the admin.
 WHITENOISE_USE_FINDERS = True
+# STATIC_ROOT exists only after collectstatic (a build step on Heroku);
+# WhiteNoise serves from the finders until then, so its warning is noise.
+warnings.filterwarnings("ignore", message="No directory at: .*staticfiles")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

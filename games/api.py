@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Query
+from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from games import services
@@ -92,10 +92,10 @@ def _match_for(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
 
 
 @api.post("/players", response={201: PlayerOut}, auth=None)
-def create_player(request: HttpRequest, body: CreatePlayerIn) -> tuple[int, dict]:
+def create_player(request: HttpRequest, body: CreatePlayerIn) -> Status:
     player, token = create_guest(body.name)
     login(request, player.user, backend="django.contrib.auth.backends.ModelBackend")
-    return 201, {"id": player.pk, "name": player.name, "token": token}
+    return Status(201, {"id": player.pk, "name": player.name, "token": token})
 
 
 @api.get("/games", response=GamesOut, auth=None)
@@ -109,9 +109,9 @@ def list_games(request: HttpRequest) -> dict:
 
 
 @api.post("/matches", response={201: MatchOut}, auth=PLAYER_AUTH)
-def create_match(request: HttpRequest, body: CreateMatchIn) -> tuple[int, dict]:
+def create_match(request: HttpRequest, body: CreateMatchIn) -> Status:
     data = services.create_match(request.auth, body.game, body.options, body.seats)
-    return 201, match_view(data, seat_of(data, request.auth.pk))
+    return Status(201, match_view(data, seat_of(data, request.auth.pk)))
 
 
 @api.post("/matches/{match_id}/join", response=MatchOut, auth=PLAYER_AUTH)
