@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 
 from games import services
@@ -30,6 +31,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if os.environ.get("CI"):
         pytest.fail(f"{reason}; .ci/run must set them")
     pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def fresh_channel_layer() -> Any:
+    """A new channel layer object per test. Each async test runs on its own
+    event loop, and channels-redis keeps loop-bound locks on the layer object;
+    a server process has one loop, so it never meets this."""
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
 
 
 @pytest.fixture
