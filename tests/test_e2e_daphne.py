@@ -1,0 +1,193 @@
+"""End to end: two real daphne processes sharing the Redis channel layer and
+the PostgreSQL database. Player one talks to the first process, player two
+to the second; both must see every event, in order, and the database must
+hold the whole log."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+import pytest
+import websockets
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import connection
+
+from games.models import Match, MatchEvent
+from games.services import replay_since
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited with {process.returncode}: {process.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/api/games", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not start")
+
+
+@pytest.fixture
+def servers(transactional_db: None) -> Iterator[list[str]]:
+    """Two daphne processes on the test database; yields their base URLs."""
+    test_database = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
+        "DATABASE_URL": test_database,
+        "SECRET_KEY": "e2e-secret",
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
+        "WEBSOCKET_ALLOWED_ORIGINS": "http://localhost:8000",
+    }
+    processes, urls = [], []
+    try:
+        for _ in range(2):
+            port = free_port()
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gameproject.asgi:application"]
+            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                              stderr=subprocess.STDOUT, text=True))
+            urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 30
+        for url, process in zip(urls, processes, strict=True):
+            wait_until_serving(url, process, deadline)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+class Player:
+    def __init__(self, http: httpx.AsyncClient, url: str, name: str) -> None:
+        self.http, self.url, self.name = http, url, name
+        self.messages: list[dict] = []
+
+    async def register(self) -> None:
+        body = (await self.http.post(f"{self.url}/api/players", json={"name": self.name})).json()
+        self.id, self.headers = body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+    async def post(self, path: str, body: dict | None = None, url: str | None = None) -> dict:
+        response = await self.http.post(f"{url or self.url}{path}", json=body or {}, headers=self.headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def open(self, match_id: int, url: str | None = None) -> websockets.ClientConnection:
+        ticket = (await self.post("/api/tickets", url=url))["ticket"]
+        ws_url = (url or self.url).replace("http", "ws")
+        return await websockets.connect(f"{ws_url}/ws/matches/{match_id}/?ticket={ticket}")
+
+
+async def next_of(sock: websockets.ClientConnection, kind: str, log: list[dict]) -> dict:
+    while True:
+        message = json.loads(await asyncio.wait_for(sock.recv(), timeout=10))
+        log.append(message)
+        if message["type"] == kind:
+            return message
+
+
+async def drain(sock: websockets.ClientConnection, log: list[dict], quiet: float = 1.0) -> None:
+    """Read until the socket has been silent for ``quiet`` seconds."""
+    try:
+        while True:
+            log.append(json.loads(await asyncio.wait_for(sock.recv(), timeout=quiet)))
+    except TimeoutError:
+        return
+
+
+async def test_two_processes_play_a_full_game(servers: list[str]) -> None:
+    first, second = servers
+    async with httpx.AsyncClient() as http:
+        alice, bob = Player(http, first, "alice"), Player(http, second, "bob")
+        await alice.register()
+        await bob.register()
+        match_id = (await alice.post("/api/matches", {"game": "tictactoe"}))["id"]
+        a = await alice.open(match_id)
+        await next_of(a, "snapshot", alice.messages)
+        await bob.post(f"/api/matches/{match_id}/join")
+        b = await bob.open(match_id)
+        await next_of(b, "snapshot", bob.messages)
+        assert (await next_of(a, "event", alice.messages))["event"]["kind"] == "join"
+
+        sockets = {0: (a, alice), 1: (b, bob)}
+        seq = 2
+        for turn, cell in enumerate([4, 0, 2, 6, 3, 5, 1, 7, 8]):
+            mover_socket, _ = sockets[turn % 2]
+            await mover_socket.send(json.dumps({"type": "move", "move": {"cell": cell}, "seq": seq}))
+            events = [await next_of(s, "event", p.messages) for s, p in sockets.values()]
+            seq += 1
+            assert [e["seq"] for e in events] == [seq, seq]
+            assert all(e["event"]["move"] == {"cell": cell} for e in events)
+        assert events[0]["match"]["result"] == {"winner": None, "reason": "board_full"}
+        await a.close()
+        await b.close()
+
+    for player in (alice, bob):
+        seqs = [m["seq"] for m in player.messages if m["type"] == "event" and m["event"]["kind"] == "move"]
+        assert seqs == list(range(3, 12)), f"{player.name} saw {seqs}"
+    match, logged, replayed = await database_sync_to_async(stored_log)(match_id)
+    assert (match.status, match.seq) == ("finished", 11)
+    assert [(e.seq, e.kind) for e in logged] == [(1, "join"), (2, "join")] + [(seq, "move") for seq in range(3, 12)]
+    assert [e.move["cell"] for e in logged[2:]] == [4, 0, 2, 6, 3, 5, 1, 7, 8]
+    assert replayed[-1][1]["state"] == match.state
+
+
+def stored_log(match_id: int) -> tuple[Match, list[MatchEvent], list]:
+    match = Match.objects.get(pk=match_id)
+    return match, list(MatchEvent.objects.filter(match=match).order_by("seq")), replay_since(match_id, 0, 100)[1]
+
+
+async def test_the_same_move_sent_to_both_processes_at_once_applies_once(servers: list[str]) -> None:
+    first, second = servers
+    async with httpx.AsyncClient() as http:
+        alice, bob = Player(http, first, "alice"), Player(http, second, "bob")
+        await alice.register()
+        await bob.register()
+        match_id = (await alice.post("/api/matches", {"game": "tictactoe"}))["id"]
+        await bob.post(f"/api/matches/{match_id}/join")
+        on_first, on_second = await alice.open(match_id, first), await alice.open(match_id, second)
+        for sock in (on_first, on_second):
+            await next_of(sock, "snapshot", [])
+        move = json.dumps({"type": "move", "move": {"cell": 4}, "seq": 2})
+        await asyncio.gather(on_first.send(move), on_second.send(move))
+        # Both sockets get the one event 3; whichever lost the race gets a
+        # stale_seq error too. Nothing is applied twice.
+        logs: list[list[dict]] = [[], []]
+        for sock, log in zip((on_first, on_second), logs, strict=True):
+            await next_of(sock, "event", log)
+            await drain(sock, log)
+        errors = [m for log in logs for m in log if m["type"] == "error"]
+        events = [m for log in logs for m in log if m["type"] == "event"]
+        assert sum(1 for log in logs if any(m["type"] == "error" for m in log)) == 1
+        assert [e["code"] for e in errors] == ["stale_seq"]
+        assert [e["seq"] for e in events] == [3, 3]
+        await on_first.close()
+        await on_second.close()
+    match, logged, _ = await database_sync_to_async(stored_log)(match_id)
+    assert [e.kind for e in logged] == ["join", "join", "move"]
+    assert match.seq == 3 and match.state["board"].count("X") == 1
