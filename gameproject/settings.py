@@ -92,17 +92,11 @@ ASGI_APPLICATION = "gameproject.asgi.application"
 
 # Under ASGI every request and consumer call may run on another thread, so
 # persistent connections would leak: CONN_MAX_AGE stays 0.
-DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0
-    )
-}
+DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock at BEGIN, so two transactions that
     # read-then-write the same match serialise instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {"transaction_mode": "IMMEDIATE", "timeout": 20}
-    )
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 
 CHANNEL_LAYERS = channel_layer_settings(
     os.environ.get("REDIS_URL", ""), prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "games")

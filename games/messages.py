@@ -41,7 +41,7 @@ class BadMessage(Exception):
 def parse_client_message(raw: Any) -> MoveMessage | ResyncMessage:
     """Validate one decoded JSON message, or raise :class:`BadMessage` saying what is wrong."""
     if not isinstance(raw, dict):
-        raise BadMessage("a message is a JSON object with a \"type\"")
+        raise BadMessage('a message is a JSON object with a "type"')
     ref = raw.get("ref") if isinstance(raw.get("ref"), (str, int)) else None
     kind = raw.get("type")
     if kind not in MESSAGE_TYPES:

@@ -109,7 +109,12 @@ def _lock(match_id: int) -> Match:
 
 
 def _append(
-    match: Match, before: MatchData, kind: str, seat: int | None, player: Player | None, move: Any = None,
+    match: Match,
+    before: MatchData,
+    kind: str,
+    seat: int | None,
+    player: Player | None,
+    move: Any = None,
     joined: dict[str, Any] | None = None,
 ) -> tuple[Event, MatchData]:
     """Log one event, store the match after it, and schedule the broadcast.
@@ -140,8 +145,9 @@ def _seat_player(match: Match, before: MatchData, player: Player) -> MatchData:
     return after
 
 
-def create_match(player: Player, game_slug: str, options: dict[str, Any] | None = None,
-                 seats: int | None = None) -> MatchData:
+def create_match(
+    player: Player, game_slug: str, options: dict[str, Any] | None = None, seats: int | None = None
+) -> MatchData:
     try:
         game = get_game(game_slug)
     except UnknownGame:
@@ -155,7 +161,10 @@ def create_match(player: Player, game_slug: str, options: dict[str, Any] | None 
         raise GameError("invalid_options", str(problem)) from None
     with transaction.atomic():
         match = Match.objects.create(
-            game=game.slug, seat_count=seat_count, options=options, created_by=player,
+            game=game.slug,
+            seat_count=seat_count,
+            options=options,
+            created_by=player,
             state=game.initial_state(seat_count, options),
         )
         return _seat_player(match, _data(match, []), player)

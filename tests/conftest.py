@@ -105,7 +105,9 @@ class Client:
 
 
 async def open_socket(
-    match_id: int, player: Player | None = None, headers: list[tuple[bytes, bytes]] | None = None,
+    match_id: int,
+    player: Player | None = None,
+    headers: list[tuple[bytes, bytes]] | None = None,
     query: str = "",
 ) -> tuple[Client, bool, int | None]:
     from gameproject.asgi import application

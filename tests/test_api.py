@@ -94,8 +94,9 @@ def test_create_match_refusals(client: Client, players: tuple[dict, dict]) -> No
     assert_error(post(client, "/api/matches", {"game": "tictactoe"}), 401, "not_authenticated")
     assert_error(post(client, "/api/matches", {"game": "tictactoe"}, "wrong-token"), 401, "not_authenticated")
     assert_error(post(client, "/api/matches", {"game": "chesss"}, alice["token"]), 400, "unknown_game")
-    assert_error(post(client, "/api/matches", {"game": "tictactoe", "options": {"x": 1}}, alice["token"]), 400,
-                 "invalid_options")
+    assert_error(
+        post(client, "/api/matches", {"game": "tictactoe", "options": {"x": 1}}, alice["token"]), 400, "invalid_options"
+    )
     assert_error(post(client, "/api/matches", {"game": 5}, alice["token"]), 400, "bad_request")
     assert not Match.objects.exists()
 
@@ -163,7 +164,11 @@ def test_refused_moves_change_nothing(
     client: Client, players: tuple[dict, dict], match: dict, who: str, body: Any, status: int, code: str
 ) -> None:
     alice, bob = players
-    tokens = {"alice": alice["token"], "bob": bob["token"], "carol": post(Client(), "/api/players", {"name": "c"}).json()["token"]}
+    tokens = {
+        "alice": alice["token"],
+        "bob": bob["token"],
+        "carol": post(Client(), "/api/players", {"name": "c"}).json()["token"],
+    }
     response = post(client, f"/api/matches/{match['id']}/moves", body, tokens[who])
     assert_error(response, status, code)
     assert Match.objects.get(pk=match["id"]).seq == match["seq"]

@@ -46,8 +46,10 @@ async def play(players: list[Any], cells: list[int], watchers: list[Any]) -> lis
 async def test_snapshot_first_then_a_full_game_to_a_win(
     active_match: dict, alice: Player, bob: Player, connect: Any
 ) -> None:
-    a, b, spectator = await connect(active_match["id"], alice), await connect(active_match["id"], bob), await connect(
-        active_match["id"]
+    a, b, spectator = (
+        await connect(active_match["id"], alice),
+        await connect(active_match["id"], bob),
+        await connect(active_match["id"]),
     )
     for socket in (a, b, spectator):
         snapshot = await socket.next("snapshot")

@@ -65,9 +65,21 @@ def servers(transactional_db: None) -> Iterator[list[str]]:
     try:
         for _ in range(2):
             port = free_port()
-            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gameproject.asgi:application"]
-            processes.append(subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                                              stderr=subprocess.STDOUT, text=True))
+            command = [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "gameproject.asgi:application",
+            ]
+            processes.append(
+                subprocess.Popen(
+                    command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+            )
             urls.append(f"http://127.0.0.1:{port}")
         deadline = time.monotonic() + 30
         for url, process in zip(urls, processes, strict=True):

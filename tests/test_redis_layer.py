@@ -40,7 +40,9 @@ async def test_control_the_stock_pool_fails_the_same_burst() -> None:
     """Shows the test above can fail: the same burst on channels-redis's own
     pool (redis-py's default of 100 connections) raises."""
     host = {"address": settings.CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"]}
-    stock = StockRedisChannelLayer(hosts=[host], prefix=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] + "-stock")
+    stock = StockRedisChannelLayer(
+        hosts=[host], prefix=settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] + "-stock"
+    )
     with pytest.raises(MaxConnectionsError):
         await burst(stock)
     await asyncio.sleep(1)  # let the burst's other commands finish before cleaning up

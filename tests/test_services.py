@@ -98,7 +98,13 @@ def test_full_game_to_a_win_is_logged_and_replays(active_match: dict, alice: Pla
     ],
 )
 def test_refused_moves_change_nothing(
-    active_match: dict, alice: Player, bob: Player, make_player: Callable, actor: str, cell: int, seq: int | None,
+    active_match: dict,
+    alice: Player,
+    bob: Player,
+    make_player: Callable,
+    actor: str,
+    cell: int,
+    seq: int | None,
     code: str,
 ) -> None:
     players = {"alice": alice, "bob": bob, "carol": make_player("carol")}
@@ -137,6 +143,7 @@ def test_replay_since_gives_each_event_with_the_match_as_it_stood(active_match: 
     current, missed = services.replay_since(active_match["id"], 1, limit=10)
     assert [event["seq"] for event, _ in missed] == [2, 3]
     (join, after_join), (played, after_move) = missed
+    assert (join["kind"], played["kind"], played["move"]) == ("join", "move", {"cell": 4})
     assert after_join["status"] == "active" and after_join["state"]["board"][4] is None
     assert after_move["state"]["board"][4] == "X"
     assert after_move == current
@@ -188,7 +195,9 @@ def test_concurrent_moves_on_the_same_seq_apply_exactly_once(active_match: dict,
 
 def test_concurrent_moves_without_seq_never_lose_an_update(active_match: dict, alice: Player, bob: Player) -> None:
     match_id = active_match["id"]
-    outcomes = race([lambda: move(match_id, alice, 0), lambda: move(match_id, bob, 1), lambda: move(match_id, alice, 2)])
+    outcomes = race(
+        [lambda: move(match_id, alice, 0), lambda: move(match_id, bob, 1), lambda: move(match_id, alice, 2)]
+    )
     # Whatever the interleaving, every accepted move is in the log once, the
     # seqs have no holes, and the stored state is the log's replay.
     accepted = [o for o in outcomes if isinstance(o, dict)]

@@ -1,0 +1,37 @@
+"""Staff see matches, players and the move log in the Django admin."""
+
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from games import services
+from games.models import Player
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def staff() -> Client:
+    user = get_user_model().objects.create_superuser("staff", "staff@example.com", "pw")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_match_page_shows_players_and_the_move_log(staff: Client, active_match: dict[str, Any], alice: Player) -> None:
+    services.apply_move(active_match["id"], alice, {"cell": 4})
+    listing = staff.get("/admin/games/match/?status__exact=active").content.decode()
+    assert "alice, bob" in listing
+    page = staff.get(f"/admin/games/match/{active_match['id']}/change/").content.decode()
+    assert "{&quot;cell&quot;: 4}" in page  # the move, in the inline log
+    assert page.count('<td class="field-kind">') == 3  # join, join, move
+    assert "seat 1" in page  # whose turn
+
+
+def test_admin_search_and_other_pages(staff: Client, active_match: dict[str, Any]) -> None:
+    assert staff.get("/admin/games/match/?q=bob").content.decode().count("field-game") == 1
+    assert staff.get("/admin/games/match/?q=nobody").content.decode().count("field-game") == 0
+    for page in ["/admin/games/player/", "/admin/games/matchevent/", "/admin/games/ticket/"]:
+        assert staff.get(page).status_code == 200
