@@ -22,7 +22,7 @@ from games.broadcast import match_group
 from games.messages import BadMessage, MoveMessage, ResyncMessage, parse_client_message
 from games.models import Player
 from games.payloads import event_message, snapshot_message
-from games.timeline import MatchData
+from games.timeline import MatchData, seat_of
 
 CLOSE_UNKNOWN_MATCH = 4404
 CLOSE_BAD_TICKET = 4401
@@ -136,11 +136,19 @@ class MatchConsumer(AsyncWebsocketConsumer):
 
     async def send_event(self, event: dict[str, Any], data: MatchData) -> None:
         self.last_seq = max(self.last_seq, event["seq"])
+        if event["kind"] == "join" and self.seat is None and self.player is not None:
+            await self.take_seat_if_joined(data)
         payload = event_message(event, data, self.seat)
         ref = self.own_refs.pop(event["seq"], None)
         if ref is not None:
             payload["ref"] = ref
         await self.send_json(payload)
+
+    async def take_seat_if_joined(self, data: MatchData) -> None:
+        """A watching player who joins (say, over HTTP) becomes a seated
+        socket: their own view from now on, and their presence counted."""
+        if seat_of(data, self.player.pk) is not None:
+            _, self.seat = await database_sync_to_async(services.socket_opened)(self.match_id, self.player)
 
     async def send_error(self, code: str, message: str, ref: Any = None) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})

@@ -186,6 +186,20 @@ async def test_joining_is_an_event_for_those_already_watching(alice: Player, bob
     assert joined["match"]["status"] == "active" and joined["match"]["turn"] == [0]
 
 
+async def test_a_watching_player_who_joins_becomes_seated(alice: Player, bob: Player, connect: Any) -> None:
+    data = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    a, b = await connect(data["id"], alice), await connect(data["id"], bob)
+    await a.next("snapshot")
+    assert (await b.next("snapshot"))["match"]["players"][0]["id"] == alice.pk
+    await a.receive()  # alice's own presence
+    await database_sync_to_async(services.join_match)(data["id"], bob)
+    assert (await b.next("event"))["event"]["kind"] == "join"
+    assert (await a.next("event"))["event"]["kind"] == "join"
+    assert await a.receive() == {"type": "presence", "seat": 1, "connected": True, "seq": 2}
+    await b.close()
+    assert await a.receive() == {"type": "presence", "seat": 1, "connected": False, "seq": 2}
+
+
 async def test_http_moves_reach_the_sockets(active_match: dict, alice: Player, bob: Player, connect: Any) -> None:
     b = await connect(active_match["id"], bob)
     await b.next("snapshot")

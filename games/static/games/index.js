@@ -91,6 +91,7 @@ function render(next) {
     return item;
   }));
   $("status").textContent = describe(match, mySeat, myTurn);
+  $("take-seat").hidden = !(me && match.status === "waiting" && mySeat === undefined);
 }
 
 function describe(m, mySeat, myTurn) {
@@ -133,6 +134,8 @@ $("create").onclick = () => run(async () => {
   history.replaceState(null, "", `/?match=${created.id}`);
   await openMatch(created.id);
 });
+
+$("take-seat").onclick = () => run(() => api("POST", `/api/matches/${match.id}/join`));
 
 $("join-form").onsubmit = (e) => {
   e.preventDefault();
