@@ -135,6 +135,11 @@ if not DEBUG:
 GAMES_WS_MAX_MESSAGE_BYTES = int(os.environ.get("GAMES_WS_MAX_MESSAGE_BYTES", 16 * 1024))
 GAMES_TICKET_TTL_SECONDS = int(os.environ.get("GAMES_TICKET_TTL_SECONDS", 30))
 GAMES_RESYNC_MAX_EVENTS = int(os.environ.get("GAMES_RESYNC_MAX_EVENTS", 200))
+# Deadlines (clocks, move and abandon timeouts) are enforced by a loop: in its
+# own process in production (`manage.py runclock`), or inside the server when
+# the in-memory layer is used, since another process could not reach its sockets.
+GAMES_CLOCK_IN_PROCESS = env_bool("GAMES_CLOCK_IN_PROCESS", not os.environ.get("REDIS_URL"))
+GAMES_CLOCK_POLL_SECONDS = float(os.environ.get("GAMES_CLOCK_POLL_SECONDS", 0.2))
 
 LOGGING = {
     "version": 1,

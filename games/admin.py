@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from games.models import Match, MatchEvent, Player, Seat, Ticket
+from games.models import ChatMessage, Match, MatchEvent, Player, Seat, Ticket
 from games.timeline import turn
 
 
@@ -17,8 +17,8 @@ class PlayerAdmin(admin.ModelAdmin):
 class SeatInline(admin.TabularInline):
     model = Seat
     extra = 0
-    fields = ["seat", "player", "connections", "joined_at"]
-    readonly_fields = ["joined_at"]
+    fields = ["seat", "player", "connections", "left_at", "joined_at"]
+    readonly_fields = ["joined_at", "left_at"]
     raw_id_fields = ["player"]
 
 
@@ -42,7 +42,18 @@ class MatchAdmin(admin.ModelAdmin):
     list_filter = ["game", "status", "created_at"]
     search_fields = ["=id", "seats__player__name"]
     date_hierarchy = "created_at"
-    readonly_fields = ["seq", "state", "result", "whose_turn", "created_at", "started_at", "finished_at", "updated_at"]
+    readonly_fields = [
+        "seq",
+        "state",
+        "result",
+        "whose_turn",
+        "engine_state",
+        "deadline_at",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "updated_at",
+    ]
     fields = ["game", "status", "seat_count", "options", *readonly_fields]
     inlines = [SeatInline, MatchEventInline]
 
@@ -86,3 +97,20 @@ class TicketAdmin(admin.ModelAdmin):
     list_display = ["id", "player", "expires_at", "used_at"]
     list_select_related = ["player"]
     readonly_fields = ["key_hash", "player", "expires_at", "used_at"]
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    """Chat moderation: search by text or player, hide a line."""
+
+    list_display = ["at", "match", "player", "seat", "text", "hidden"]
+    list_filter = ["hidden", "at"]
+    list_editable = ["hidden"]
+    search_fields = ["text", "player__name", "=match__id"]
+    list_select_related = ["match", "player"]
+    readonly_fields = ["match", "player", "seat", "text", "at"]
+    actions = ["hide"]
+
+    @admin.action(description="Hide the selected lines")
+    def hide(self, request, queryset) -> None:
+        queryset.update(hidden=True)

@@ -9,12 +9,14 @@ from typing import Any
 
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from games import services
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
+from games.models import Player
 from games.payloads import event_view, match_view
 from games.rules import GAMES
 from games.schemas import (
@@ -41,6 +43,9 @@ STATUS_FOR_CODE = {
     "not_a_player": 403,
     "csrf_failed": 403,
     "not_found": 404,
+    "draw_not_allowed": 409,
+    "no_draw_offer": 409,
+    "rematch_requested": 409,
     "match_full": 409,
     "match_not_active": 409,
     "not_your_turn": 409,
@@ -86,9 +91,9 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, code, str(exc), exc.status_code)
 
 
-def _match_for(request: HttpRequest, data: dict[str, Any]) -> dict[str, Any]:
-    player = optional_player(request)
-    return match_view(data, seat_of(data, player.pk if player else None))
+def _match_for(data: dict[str, Any], player: Player | None) -> dict[str, Any]:
+    """The match as ``player`` (or a spectator) may see it, clocks as of now."""
+    return match_view(data, seat_of(data, player.pk if player else None), timezone.now())
 
 
 @api.post("/players", response={201: PlayerOut}, auth=None)
@@ -111,18 +116,17 @@ def list_games(request: HttpRequest) -> dict:
 @api.post("/matches", response={201: MatchOut}, auth=PLAYER_AUTH)
 def create_match(request: HttpRequest, body: CreateMatchIn) -> Status:
     data = services.create_match(request.auth, body.game, body.options, body.seats)
-    return Status(201, match_view(data, seat_of(data, request.auth.pk)))
+    return Status(201, _match_for(data, request.auth))
 
 
 @api.post("/matches/{match_id}/join", response=MatchOut, auth=PLAYER_AUTH)
 def join_match(request: HttpRequest, match_id: int) -> dict:
-    data = services.join_match(match_id, request.auth)
-    return match_view(data, seat_of(data, request.auth.pk))
+    return _match_for(services.join_match(match_id, request.auth), request.auth)
 
 
 @api.get("/matches/{match_id}", response=MatchOut, auth=None)
 def get_match(request: HttpRequest, match_id: int) -> dict:
-    return _match_for(request, services.load_match(match_id))
+    return _match_for(services.load_match(match_id), optional_player(request))
 
 
 @api.get("/matches/{match_id}/events", response=EventsOut, auth=None)
@@ -130,14 +134,13 @@ def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]
     data, events = services.events_after(match_id, query.after)
     player = optional_player(request)
     viewer = seat_of(data, player.pk if player else None)
-    return {"seq": data["seq"], "events": [event_view(data["game"], event, viewer) for event in events]}
+    return {"seq": data["seq"], "events": [event_view(data, event, viewer) for event in events]}
 
 
 @api.post("/matches/{match_id}/moves", response=MatchOut, auth=PLAYER_AUTH)
 def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
     broadcast = services.apply_move(match_id, request.auth, body.move, body.seq)
-    data = broadcast["match"]
-    return match_view(data, seat_of(data, request.auth.pk))
+    return _match_for(broadcast["match"], request.auth)
 
 
 @api.post("/tickets", response=TicketOut, auth=PLAYER_AUTH)

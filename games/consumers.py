@@ -15,13 +15,15 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils import timezone
 
 from games import services
 from games.accounts import player_for_user
 from games.broadcast import match_group
-from games.messages import BadMessage, MoveMessage, ResyncMessage, parse_client_message
+from games.clock import ensure_in_process_clock
+from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, ResyncMessage, parse_client_message
 from games.models import Player
-from games.payloads import event_message, snapshot_message
+from games.payloads import event_message, match_view, snapshot_message
 from games.timeline import MatchData, seat_of
 
 CLOSE_UNKNOWN_MATCH = 4404
@@ -39,6 +41,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.group = match_group(self.match_id)
         self.own_refs: dict[int, Any] = {}
         await self.accept()
+        ensure_in_process_clock()
         if self.scope.get("ticket_rejected"):
             await self.close(code=CLOSE_BAD_TICKET)
             return
@@ -69,7 +72,11 @@ class MatchConsumer(AsyncWebsocketConsumer):
             await self.send_error("bad_message", bad.message, bad.ref)
             return
         if isinstance(message, MoveMessage):
-            await self.on_move(message)
+            await self.on_action("move", message.move, message.seq, message.ref)
+        elif isinstance(message, ActionMessage):
+            await self.on_action(message.type, None, None, message.ref)
+        elif isinstance(message, ChatMessage):
+            await self.on_chat(message)
         elif isinstance(message, ResyncMessage):
             await self.resync(message.after, force=True)
 
@@ -84,18 +91,22 @@ class MatchConsumer(AsyncWebsocketConsumer):
         except ValueError:
             raise BadMessage("message is not valid JSON") from None
 
-    async def on_move(self, message: MoveMessage) -> None:
+    async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
         try:
-            broadcast = await database_sync_to_async(services.apply_move)(
-                self.match_id, self.player, message.move, message.seq
-            )
+            broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
         except services.GameError as refusal:
-            await self.send_error(refusal.code, refusal.message, message.ref)
+            await self.send_error(refusal.code, refusal.message, ref)
             return
         # Deliver our own event now rather than wait for the layer (which may
         # drop it); the group copy that follows is then ignored as old.
-        self.own_refs[broadcast["seq"]] = message.ref
+        self.own_refs[broadcast["seq"]] = ref
         await self.match_event(broadcast)
+
+    async def on_chat(self, message: ChatMessage) -> None:
+        try:
+            await database_sync_to_async(services.post_chat)(self.match_id, self.player, message.text)
+        except services.GameError as refusal:
+            await self.send_error(refusal.code, refusal.message, message.ref)
 
     # --- from the channel layer --------------------------------------------
 
@@ -112,6 +123,14 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self.send_json(
             {"type": "presence", "seat": message["seat"], "connected": message["connected"], "seq": message["seq"]}
         )
+
+    async def match_chat(self, message: dict[str, Any]) -> None:
+        await self.send_json({**message, "type": "chat"})
+
+    async def match_rematch(self, message: dict[str, Any]) -> None:
+        data = message["match"]
+        viewer = seat_of(data, self.player.pk) if self.player else None
+        await self.send_json({"type": "rematch", "match": match_view(data, viewer, timezone.now())})
 
     # --- to the client -----------------------------------------------------
 
@@ -132,7 +151,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def send_snapshot(self, data: MatchData) -> None:
         self.last_seq = data["seq"]
         self.own_refs.clear()
-        await self.send_json(snapshot_message(data, self.seat))
+        await self.send_json(snapshot_message(data, self.seat, timezone.now()))
 
     async def send_event(self, event: dict[str, Any], data: MatchData) -> None:
         self.last_seq = max(self.last_seq, event["seq"])

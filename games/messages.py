@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
 JsonRef = str | int | None
 
@@ -27,8 +27,22 @@ class ResyncMessage(ClientMessage):
     ref: JsonRef = None
 
 
-MESSAGE_TYPES = {"move": MoveMessage, "resync": ResyncMessage}
-_adapter: TypeAdapter = TypeAdapter(Annotated[MoveMessage | ResyncMessage, Field(discriminator="type")])
+class ActionMessage(ClientMessage):
+    """An action with no payload: resign, offer or accept a draw, ask for a rematch."""
+
+    type: Literal["resign", "offer_draw", "accept_draw", "rematch"]
+    ref: JsonRef = None
+
+
+class ChatMessage(ClientMessage):
+    type: Literal["chat"]
+    text: StrictStr
+    ref: JsonRef = None
+
+
+AnyMessage = MoveMessage | ResyncMessage | ActionMessage | ChatMessage
+MESSAGE_TYPES = ("move", "resign", "offer_draw", "accept_draw", "rematch", "chat", "resync")
+_adapter: TypeAdapter = TypeAdapter(Annotated[AnyMessage, Field(discriminator="type")])
 
 
 class BadMessage(Exception):
@@ -38,7 +52,7 @@ class BadMessage(Exception):
         self.ref = ref
 
 
-def parse_client_message(raw: Any) -> MoveMessage | ResyncMessage:
+def parse_client_message(raw: Any) -> AnyMessage:
     """Validate one decoded JSON message, or raise :class:`BadMessage` saying what is wrong."""
     if not isinstance(raw, dict):
         raise BadMessage('a message is a JSON object with a "type"')

@@ -33,6 +33,12 @@ class Match(models.Model):
     state = models.JSONField()
     seq = models.PositiveIntegerField(default=0, help_text="Sequence number of the last logged event.")
     result = models.JSONField(null=True, blank=True)
+    engine_state = models.JSONField(
+        default=dict, blank=True, help_text="Clocks, turn start times, draw offer and rematch requests."
+    )
+    deadline_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the clock worker must act unless someone moves first."
+    )
     created_by = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -53,6 +59,7 @@ class Seat(models.Model):
     player = models.ForeignKey(Player, on_delete=models.PROTECT, related_name="seats")
     joined_at = models.DateTimeField(auto_now_add=True)
     connections = models.PositiveIntegerField(default=0, help_text="Open WebSockets of this player on this match.")
+    left_at = models.DateTimeField(null=True, blank=True, help_text="When the player's last socket closed.")
 
     class Meta:
         ordering = ["seat"]
@@ -72,6 +79,12 @@ class MatchEvent(models.Model):
     class Kind(models.TextChoices):
         JOIN = "join"
         MOVE = "move"
+        RESIGN = "resign"
+        OFFER_DRAW = "offer_draw"
+        ACCEPT_DRAW = "accept_draw"
+        REMATCH = "rematch"
+        TIMEOUT = "timeout"
+        ABANDON = "abandon"
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()
@@ -87,6 +100,23 @@ class MatchEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.kind} seat {self.seat}"
+
+
+class ChatMessage(models.Model):
+    """A chat line of a match, kept for moderation."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="chat")
+    player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="chat_messages")
+    seat = models.PositiveSmallIntegerField(null=True, blank=True)
+    text = models.CharField(max_length=500)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden by a moderator.")
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.player.name}: {self.text[:40]}"
 
 
 class Ticket(models.Model):

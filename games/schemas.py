@@ -62,16 +62,34 @@ class ResultOut(Schema):
     reason: str
 
 
+class ClockOut(Schema):
+    initial: int
+    increment: int
+    remaining: list[int]
+    running: list[int]
+    read_at: str
+
+
+class RematchOut(Schema):
+    seats: list[int]
+    match: int | None
+
+
 class MatchOut(Schema):
     id: int
     game: str
     status: str
     seq: int
     seats: int
+    options: dict[str, Any]
     players: list[SeatOut]
     turn: list[int]
     state: dict[str, Any]
     result: ResultOut | None
+    clock: ClockOut | None
+    deadline: str | None
+    draw_offer: int | None
+    rematch: RematchOut
 
 
 class EventOut(Schema):

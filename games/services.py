@@ -1,11 +1,11 @@
-"""The match service: the one path every transport (WebSocket, HTTP, workers)
-uses to create, join and move.
+"""The match service: the one path every transport (WebSocket, HTTP, the clock
+worker) uses to create, join, act on and time matches.
 
-Every change follows the same order: lock the match row, validate, write the
-new match and its log row in one transaction, and broadcast only after commit.
-The row lock serialises writers across threads and processes; the unique
-``(match, seq)`` constraint is the backstop that makes a duplicate seq
-impossible even if a caller forgot the lock.
+Every change follows the same order: lock the match row, settle any deadline
+that has passed, validate, write the new match and its log row in one
+transaction, and broadcast only after commit. The row lock serialises writers
+across threads and processes; the unique ``(match, seq)`` constraint is the
+backstop that makes a duplicate seq impossible even if a caller forgot it.
 """
 
 from __future__ import annotations
@@ -19,29 +19,28 @@ from django.utils import timezone
 
 from games import timeline
 from games.broadcast import event_broadcast, send_to_match
-from games.models import Match, MatchEvent, Player, Seat
-from games.rules import IllegalMove, InvalidOptions, UnknownGame, get_game
-from games.timeline import Event, MatchData
+from games.errors import GameError
+from games.models import ChatMessage, Match, MatchEvent, Player, Seat
+from games.rules import InvalidOptions, UnknownGame, get_game
+from games.timeline import Event, MatchData, format_time
 
+__all__ = ["GameError"]
 
-class GameError(Exception):
-    """A refused request, with the protocol's error ``code``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
+CHAT_MAX_LENGTH = 500
+ENGINE_FIELDS = ("clock", "since", "turn_started", "draw_offer", "rematch")
 
 
 # --- reading ---------------------------------------------------------------
 
 
 def _player_entry(seat: Seat) -> dict[str, Any]:
-    return {"seat": seat.seat, "id": seat.player_id, "name": seat.player.name, "connected": seat.connections > 0}
+    return {
+        "seat": seat.seat,
+        "id": seat.player_id,
+        "name": seat.player.name,
+        "connected": seat.connections > 0,
+        "left_at": format_time(seat.left_at) if seat.left_at else None,
+    }
 
 
 def _seats(match_id: int) -> list[Seat]:
@@ -55,21 +54,27 @@ def _data(match: Match, seats: list[Seat]) -> MatchData:
         "status": match.status,
         "seq": match.seq,
         "seats": match.seat_count,
+        "options": match.options,
         "players": [_player_entry(seat) for seat in seats],
         "state": match.state,
         "result": match.result,
+        **{field: match.engine_state[field] for field in ENGINE_FIELDS},
     }
 
 
 def _event(row: MatchEvent) -> Event:
-    return {"seq": row.seq, "kind": row.kind, "seat": row.seat, "move": row.move, "at": iso(row.at)}
+    return {"seq": row.seq, "kind": row.kind, "seat": row.seat, "move": row.move, "at": format_time(row.at)}
 
 
-def load_match(match_id: int) -> MatchData:
+def _get(match_id: int) -> Match:
     match = Match.objects.filter(pk=match_id).first()
     if match is None:
         raise GameError("not_found", f"no match {match_id}")
-    return _data(match, _seats(match_id))
+    return match
+
+
+def load_match(match_id: int) -> MatchData:
+    return _data(_get(match_id), _seats(match_id))
 
 
 def events_after(match_id: int, after: int) -> tuple[MatchData, list[Event]]:
@@ -79,23 +84,25 @@ def events_after(match_id: int, after: int) -> tuple[MatchData, list[Event]]:
     return data, [_event(row) for row in rows]
 
 
+def replay(match: Match, seats: list[Seat]) -> list[tuple[Event, MatchData]]:
+    """Every logged event of ``match`` with the match as it stood after it,
+    computed from the log alone."""
+    rows = MatchEvent.objects.filter(match_id=match.pk).order_by("seq")
+    start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
+    players = {seat.seat: _player_entry(seat) for seat in seats}
+    return list(timeline.replay(start, (_event(row) for row in rows), players))
+
+
 def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list[tuple[Event, MatchData]] | None]:
-    """The events after ``after``, each with the match as it stood then, by
-    replaying the log; ``None`` instead of the list when a snapshot is the
-    better answer (nothing missed, too much missed, or ``after`` is nonsense).
-    """
-    match = Match.objects.filter(pk=match_id).first()
-    if match is None:
-        raise GameError("not_found", f"no match {match_id}")
+    """The events after ``after``, each with the match as it stood then; ``None``
+    instead of the list when a snapshot is the better answer (nothing missed,
+    too much missed, or ``after`` is nonsense)."""
+    match = _get(match_id)
     seats = _seats(match_id)
     current = _data(match, seats)
     if not 0 <= after < match.seq or match.seq - after > limit:
         return current, None
-    rows = MatchEvent.objects.filter(match_id=match_id).order_by("seq")
-    start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
-    players = {seat.seat: _player_entry(seat) for seat in seats}
-    steps = timeline.replay(start, (_event(row) for row in rows), players)
-    return current, [(event, data) for event, data in steps if event["seq"] > after]
+    return current, [(event, data) for event, data in replay(match, seats) if event["seq"] > after]
 
 
 # --- writing ---------------------------------------------------------------
@@ -108,41 +115,65 @@ def _lock(match_id: int) -> Match:
     return match
 
 
+def _store(match: Match, data: MatchData, now: datetime) -> None:
+    if data["status"] == timeline.ACTIVE and match.started_at is None:
+        match.started_at = now
+    if data["status"] == timeline.FINISHED and match.finished_at is None:
+        match.finished_at = now
+    match.seq, match.state, match.status, match.result = data["seq"], data["state"], data["status"], data["result"]
+    match.engine_state = {field: data[field] for field in ENGINE_FIELDS}
+    match.deadline_at = timeline.next_deadline(data)
+    match.save()
+
+
 def _append(
     match: Match,
     before: MatchData,
     kind: str,
     seat: int | None,
     player: Player | None,
+    now: datetime,
     move: Any = None,
     joined: dict[str, Any] | None = None,
 ) -> tuple[Event, MatchData]:
-    """Log one event, store the match after it, and schedule the broadcast.
-    Must run inside the transaction that holds the match's row lock."""
-    now = timezone.now()
-    event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": iso(now)}
-    try:
-        after = timeline.advance(before, event, joined)
-    except IllegalMove as refusal:
-        raise GameError("illegal_move", refusal.reason) from None
+    """Validate and log one event, store the match after it, and schedule the
+    broadcast. Must run inside the transaction that holds the row lock."""
+    event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(now)}
+    after = timeline.advance(before, event, joined)
     MatchEvent.objects.create(match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now)
-    match.seq, match.state, match.status, match.result = after["seq"], after["state"], after["status"], after["result"]
-    if after["status"] == timeline.ACTIVE and match.started_at is None:
-        match.started_at = now
-    if after["status"] == timeline.FINISHED:
-        match.finished_at = now
-    match.save(update_fields=["seq", "state", "status", "result", "started_at", "finished_at", "updated_at"])
+    _store(match, after, now)
     transaction.on_commit(lambda: send_to_match(match.pk, event_broadcast(event, after)), robust=True)
     return event, after
 
 
-def _seat_player(match: Match, before: MatchData, player: Player) -> MatchData:
-    taken = {p["seat"] for p in before["players"]}
-    seat_number = min(set(range(match.seat_count)) - taken)
+def _settle_overdue(match: Match, before: MatchData, now: datetime) -> MatchData:
+    """Log the timeout or abandonment the match owes at ``now``, if any, so a
+    move and a flag arriving together resolve to exactly one outcome."""
+    due = timeline.overdue(before, now)
+    if due is None:
+        return before
+    kind, seats = due
+    _, after = _append(match, before, kind, seats[0] if len(seats) == 1 else None, None, now, {"seats": seats})
+    return after
+
+
+def _seat_player(match: Match, before: MatchData, player: Player, seat_number: int, now: datetime) -> MatchData:
     seat = Seat.objects.create(match=match, seat=seat_number, player=player)
     seat.player = player
-    _, after = _append(match, before, "join", seat_number, player, joined=_player_entry(seat))
+    _, after = _append(match, before, "join", seat_number, player, now, joined=_player_entry(seat))
     return after
+
+
+def _new_match(game_slug: str, options: dict[str, Any], seat_count: int, creator: Player) -> tuple[Match, MatchData]:
+    game = get_game(game_slug)
+    match = Match.objects.create(
+        game=game.slug,
+        seat_count=seat_count,
+        options=options,
+        created_by=creator,
+        state=game.initial_state(seat_count, options),
+    )
+    return match, timeline.initial(match.pk, game.slug, seat_count, options)
 
 
 def create_match(
@@ -156,18 +187,12 @@ def create_match(
     if not game.min_players <= seat_count <= game.max_players:
         raise GameError("invalid_options", f"{game.slug} is played by {game.min_players} to {game.max_players} players")
     try:
-        options = game.validate_options(options or {})
+        options = timeline.validate_options(game.slug, options or {})
     except InvalidOptions as problem:
         raise GameError("invalid_options", str(problem)) from None
     with transaction.atomic():
-        match = Match.objects.create(
-            game=game.slug,
-            seat_count=seat_count,
-            options=options,
-            created_by=player,
-            state=game.initial_state(seat_count, options),
-        )
-        return _seat_player(match, _data(match, []), player)
+        match, data = _new_match(game.slug, options, seat_count, player)
+        return _seat_player(match, data, player, 0, timezone.now())
 
 
 def join_match(match_id: int, player: Player) -> MatchData:
@@ -181,60 +206,173 @@ def join_match(match_id: int, player: Player) -> MatchData:
             raise GameError("match_full", "every seat of this match is taken")
         if match.status != Match.Status.WAITING:
             raise GameError("match_not_active", f"the match is {match.status}")
-        return _seat_player(match, before, player)
+        free = min(set(range(match.seat_count)) - {p["seat"] for p in before["players"]})
+        return _seat_player(match, before, player, free, timezone.now())
+
+
+def act(
+    match_id: int, player: Player | None, kind: str, move: Any = None, expected_seq: int | None = None
+) -> dict[str, Any]:
+    """Apply one player action (``move``, ``resign``, ``offer_draw``,
+    ``accept_draw``, ``rematch``); returns the event's broadcast message.
+
+    ``expected_seq`` is the last seq the client saw: an action taken against
+    an older (or unknown) version of the match is refused as ``stale_seq``.
+    A deadline that has passed is settled first and committed even when the
+    action is then refused.
+    """
+    if kind not in timeline.PLAYER_ACTIONS:
+        raise GameError("bad_message", f"unknown action {kind!r}")
+    refusal: GameError | None = None
+    now = timezone.now()
+    with transaction.atomic():
+        match = _lock(match_id)
+        before = _settle_overdue(match, _data(match, _seats(match_id)), now)
+        try:
+            event, after = _apply_action(match, before, player, kind, move, expected_seq, now)
+        except GameError as error:
+            refusal = error
+    if refusal is not None:
+        raise refusal
+    return event_broadcast(event, after)
+
+
+def _apply_action(
+    match: Match,
+    before: MatchData,
+    player: Player | None,
+    kind: str,
+    move: Any,
+    expected_seq: int | None,
+    now: datetime,
+) -> tuple[Event, MatchData]:
+    """Checks and the log write of :func:`act`. Every check runs before the
+    first write, so a refusal leaves the transaction clean."""
+    seat = timeline.seat_of(before, player.pk if player else None)
+    if seat is None:
+        raise GameError("not_a_player", "only the match's players may do that")
+    if expected_seq is not None and before["status"] == timeline.ACTIVE and expected_seq != before["seq"]:
+        raise GameError("stale_seq", f"the match is at seq {before['seq']}, you acted at seq {expected_seq}")
+    if kind == "rematch":
+        return _request_rematch(match, before, player, seat, now)
+    return _append(match, before, kind, seat, player, now, move=move)
+
+
+def _request_rematch(
+    match: Match, before: MatchData, player: Player, seat: int, now: datetime
+) -> tuple[Event, MatchData]:
+    """Log the request; the last player's request also creates the new
+    match, seats rotated by one, and names it in the event."""
+    event = {"seq": before["seq"] + 1, "kind": "rematch", "seat": seat, "move": None, "at": format_time(now)}
+    if not timeline.rematch_complete(timeline.advance(before, event)):
+        return _append(match, before, "rematch", seat, player, now)
+    seated = {p["seat"]: p["id"] for p in before["players"]}
+    players = Player.objects.in_bulk(seated.values())
+    creator = players[seated[(before["seats"] - 1) % before["seats"]]]
+    new_match, data = _new_match(match.game, match.options, match.seat_count, creator)
+    for new_seat in range(before["seats"]):
+        data = _seat_player(new_match, data, players[seated[(new_seat - 1) % before["seats"]]], new_seat, now)
+    rematch = {"type": "match.rematch", "match": data}
+    transaction.on_commit(lambda: send_to_match(match.pk, rematch), robust=True)
+    return _append(match, before, "rematch", seat, player, now, move={"match": new_match.pk})
 
 
 def apply_move(match_id: int, player: Player | None, move: Any, expected_seq: int | None = None) -> dict[str, Any]:
-    """Validate and apply one move; returns the event's broadcast message.
+    return act(match_id, player, "move", move, expected_seq)
 
-    ``expected_seq`` is the last seq the client saw: a move made against an
-    older (or unknown) version of the match is refused as ``stale_seq``.
-    """
+
+def settle_deadline(match_id: int) -> bool:
+    """Apply the timeout or abandonment a match owes now; for the clock
+    worker. Returns whether anything happened."""
+    now = timezone.now()
     with transaction.atomic():
         match = _lock(match_id)
         before = _data(match, _seats(match_id))
-        seat = timeline.seat_of(before, player.pk if player else None)
-        if seat is None:
-            raise GameError("not_a_player", "only the match's players may move")
-        if match.status != Match.Status.ACTIVE:
-            raise GameError("match_not_active", f"the match is {match.status}")
-        if expected_seq is not None and expected_seq != match.seq:
-            raise GameError("stale_seq", f"the match is at seq {match.seq}, your move was made at seq {expected_seq}")
-        if seat not in timeline.turn(before):
-            raise GameError("not_your_turn", "it is not your turn")
-        event, after = _append(match, before, "move", seat, player, move=move)
-    return event_broadcast(event, after)
+        after = _settle_overdue(match, before, now)
+        if after is before and match.deadline_at != timeline.next_deadline(before):
+            match.deadline_at = timeline.next_deadline(before)
+            match.save(update_fields=["deadline_at"])
+    return after is not before
+
+
+def due_matches(now: datetime, limit: int = 100) -> list[int]:
+    return list(
+        Match.objects.filter(status=Match.Status.ACTIVE, deadline_at__lte=now)
+        .order_by("deadline_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+# --- chat ------------------------------------------------------------------
+
+
+def post_chat(match_id: int, player: Player | None, text: Any) -> None:
+    """Store a chat line (for moderation) and send it to everyone watching."""
+    if player is None:
+        raise GameError("not_authenticated", "log in to chat")
+    if not isinstance(text, str) or not text.strip():
+        raise GameError("bad_message", "chat text must be a non-empty string")
+    if len(text) > CHAT_MAX_LENGTH:
+        raise GameError("bad_message", f"chat text is limited to {CHAT_MAX_LENGTH} characters")
+    with transaction.atomic():
+        match = _get(match_id)
+        seat = Seat.objects.filter(match_id=match_id, player=player).values_list("seat", flat=True).first()
+        line = ChatMessage.objects.create(match=match, player=player, seat=seat, text=text.strip())
+        message = {
+            "type": "match.chat",
+            "seq": match.seq,
+            "seat": seat,
+            "name": player.name,
+            "text": line.text,
+            "at": format_time(line.at),
+        }
+        transaction.on_commit(lambda: send_to_match(match_id, message), robust=True)
 
 
 # --- presence --------------------------------------------------------------
 
 
-def _presence(match_id: int, seq: int, seat: int, connected: bool) -> None:
-    message = {"type": "match.presence", "seq": seq, "seat": seat, "connected": connected}
-    transaction.on_commit(lambda: send_to_match(match_id, message), robust=True)
+def _presence_changed(match: Match, seat: int, connected: bool) -> None:
+    """Recompute the abandonment deadline and announce the change."""
+    data = _data(match, _seats(match.pk))
+    deadline = timeline.next_deadline(data)
+    if deadline != match.deadline_at:
+        match.deadline_at = deadline
+        match.save(update_fields=["deadline_at"])
+    message = {"type": "match.presence", "seq": match.seq, "seat": seat, "connected": connected}
+    transaction.on_commit(lambda: send_to_match(match.pk, message), robust=True)
 
 
 def socket_opened(match_id: int, player: Player | None) -> tuple[MatchData, int | None]:
     """Count a new socket of ``player`` on the match; returns the match and
-    the player's seat (``None`` for spectators). Announces the player's
-    presence when this is their first socket."""
+    the player's seat (``None`` for spectators). A player's first socket
+    announces their presence and lifts any abandonment deadline."""
     with transaction.atomic():
-        match = Match.objects.filter(pk=match_id).first()
-        if match is None:
-            raise GameError("not_found", f"no match {match_id}")
+        seat_row = None
         if player is not None:
-            Seat.objects.filter(match_id=match_id, player=player).update(connections=F("connections") + 1)
-        seats = _seats(match_id)
-        data = _data(match, seats)
-        seat = timeline.seat_of(data, player.pk if player else None)
-        if seat is not None and next(s for s in seats if s.seat == seat).connections == 1:
-            _presence(match_id, data["seq"], seat, True)
-    return data, seat
+            match = _lock(match_id)
+            seat_row = Seat.objects.filter(match_id=match_id, player=player).first()
+        else:
+            match = _get(match_id)
+        if seat_row is not None:
+            seat_row.connections = F("connections") + 1
+            seat_row.left_at = None
+            seat_row.save(update_fields=["connections", "left_at"])
+            seat_row.refresh_from_db(fields=["connections"])
+            if seat_row.connections == 1:
+                _presence_changed(match, seat_row.seat, True)
+        return _data(match, _seats(match_id)), seat_row.seat if seat_row else None
 
 
 def socket_closed(match_id: int, player: Player, seat: int) -> None:
     with transaction.atomic():
-        Seat.objects.filter(match_id=match_id, seat=seat, connections__gt=0).update(connections=F("connections") - 1)
-        row = Seat.objects.filter(match_id=match_id, seat=seat).values("connections", "match__seq").first()
-        if row is not None and row["connections"] == 0:
-            _presence(match_id, row["match__seq"], seat, False)
+        match = _lock(match_id)
+        seat_row = Seat.objects.filter(match_id=match_id, seat=seat).first()
+        if seat_row is None or seat_row.connections == 0:
+            return
+        seat_row.connections -= 1
+        if seat_row.connections == 0:
+            seat_row.left_at = timezone.now()
+        seat_row.save(update_fields=["connections", "left_at"])
+        if seat_row.connections == 0:
+            _presence_changed(match, seat, False)

@@ -8,6 +8,8 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"games-test-{os.getpid()}")
 os.environ.setdefault("WEBSOCKET_ALLOWED_ORIGINS", "http://localhost:8000")
+# Tests drive the clock themselves (or run the worker as a process).
+os.environ.setdefault("GAMES_CLOCK_IN_PROCESS", "0")
 
 from gameproject.settings import *  # noqa: F403
 from gameproject.settings import DATABASES

@@ -99,7 +99,7 @@ def test_no_move_after_the_game_is_over() -> None:
 def test_everyone_sees_the_whole_board() -> None:
     state = play(0, 4)
     assert game.view(state, 0) == game.view(state, None) == state
-    assert game.view_move({"cell": 4}, 1, None) == {"cell": 4}
+    assert game.view_move(state, {"cell": 4}, 1, None) == {"cell": 4}
 
 
 def test_options_are_refused() -> None:

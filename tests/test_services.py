@@ -38,7 +38,7 @@ def assert_state_is_replay_of_log(match_id: int) -> None:
 def test_creator_takes_seat_zero_and_match_waits(alice: Player) -> None:
     data = services.create_match(alice, "tictactoe")
     assert data["status"] == "waiting"
-    assert data["players"] == [{"seat": 0, "id": alice.pk, "name": "alice", "connected": False}]
+    assert data["players"] == [{"seat": 0, "id": alice.pk, "name": "alice", "connected": False, "left_at": None}]
     assert data["seq"] == 1
     assert MatchEvent.objects.get(match_id=data["id"]).kind == "join"
 

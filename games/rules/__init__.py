@@ -2,9 +2,12 @@
 module beside this one and listing an instance in ``GAMES``."""
 
 from games.rules.base import Game, IllegalMove, InvalidOptions, Result
+from games.rules.battleship import Battleship
+from games.rules.chess import Chess
+from games.rules.connect4 import ConnectFour
 from games.rules.tictactoe import TicTacToe
 
-GAMES: dict[str, Game] = {game.slug: game for game in (TicTacToe(),)}
+GAMES: dict[str, Game] = {game.slug: game for game in (TicTacToe(), ConnectFour(), Chess(), Battleship())}
 
 
 class UnknownGame(KeyError):

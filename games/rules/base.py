@@ -46,6 +46,7 @@ class Game:
     name: ClassVar[str]
     min_players: ClassVar[int]
     max_players: ClassVar[int]
+    allows_draw_offers: ClassVar[bool] = True
 
     def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """Return the options to store, or raise :class:`InvalidOptions`."""
@@ -70,10 +71,17 @@ class Game:
         """The result once the game is over, else ``None``."""
         raise NotImplementedError
 
+    def timeout_result(self, state: State, flagged: list[int], seats: int) -> Result:
+        """The result when the seats in ``flagged`` ran out of time. By default
+        the one seat left wins; if several seats remain or none does, a draw."""
+        remaining = [seat for seat in range(seats) if seat not in flagged]
+        return Result(winner=remaining[0] if len(remaining) == 1 else None, reason="timeout")
+
     def view(self, state: State, seat: int | None) -> State:
         """The state as ``seat`` (or a spectator, ``None``) may see it."""
         return state
 
-    def view_move(self, move: Move, mover: int | None, viewer: int | None) -> Move | None:
-        """A logged move as ``viewer`` may see it (``None`` hides it entirely)."""
+    def view_move(self, state: State, move: Move, mover: int | None, viewer: int | None) -> Move | None:
+        """A logged move as ``viewer`` may see it, given the match's current
+        ``state`` (a game can reveal secrets once it is over)."""
         return move

@@ -1,0 +1,61 @@
+"""Server-side time: timeouts and abandonments are applied when their deadline
+passes, even if nobody sends another message.
+
+Deadlines are data (``Match.deadline_at``), so any process can enforce them
+and a restart loses nothing. Enforcement goes through the same locked service
+path as moves, so a move and a flag arriving together resolve to one outcome,
+and several clock loops (several workers, or every web process) never apply
+a deadline twice.
+
+Production runs ``manage.py runclock`` (the Procfile's ``worker``). With the
+in-memory channel layer a separate process could not reach the sockets, so
+the embedded default runs the same loop inside the server process instead
+(``GAMES_CLOCK_IN_PROCESS``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.utils import timezone
+
+from games import services
+
+logger = logging.getLogger(__name__)
+
+_in_process: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+
+
+def settle_due(now: datetime | None = None) -> int:
+    """Apply every deadline that has passed; returns how many matches changed."""
+    changed = 0
+    for match_id in services.due_matches(now or timezone.now()):
+        try:
+            changed += services.settle_deadline(match_id)
+        except Exception:
+            logger.exception("settling the deadline of match %s failed", match_id)
+    return changed
+
+
+async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
+    """Settle due deadlines every ``poll`` seconds until ``stop`` is set."""
+    while stop is None or not stop.is_set():
+        try:
+            await database_sync_to_async(settle_due)()
+        except Exception:
+            logger.exception("clock tick failed")
+        await asyncio.sleep(poll)
+
+
+def ensure_in_process_clock() -> None:
+    """Start the clock loop on this server's event loop, once, if enabled."""
+    if not settings.GAMES_CLOCK_IN_PROCESS:
+        return
+    loop = asyncio.get_running_loop()
+    task = _in_process.get(loop)
+    if task is None or task.done():
+        _in_process[loop] = loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS))

@@ -1,0 +1,127 @@
+"""Chess, with the rules of the maintained ``chess`` package (python-chess).
+
+Move ``{"uci": "e2e4"}`` (promotion ``"e7e8q"``). Seat 0 plays white.
+FIDE's automatic endings end the game by themselves: checkmate, stalemate,
+insufficient material (a dead position), fivefold repetition and the
+75-move rule. Threefold repetition and the fifty-move rule are draws a
+player may *claim*, as in FIDE's rules: ``{"claim_draw": true}`` when the
+position already qualifies, or ``{"uci": "...", "claim_draw": true}`` for a
+move that makes it qualify.
+
+State: ``{"fen", "uci": [moves], "san": [moves], "check": bool, "claim": reason | null}``.
+The game is rebuilt from the move list each time, since repetition needs the
+history, not just the current position.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import chess
+
+from games.rules.base import Game, IllegalMove, Move, Result, State
+
+TERMINATIONS = {
+    chess.Termination.CHECKMATE: "checkmate",
+    chess.Termination.STALEMATE: "stalemate",
+    chess.Termination.INSUFFICIENT_MATERIAL: "insufficient_material",
+    chess.Termination.FIVEFOLD_REPETITION: "fivefold_repetition",
+    chess.Termination.SEVENTYFIVE_MOVES: "seventyfive_moves",
+    chess.Termination.THREEFOLD_REPETITION: "threefold_repetition",
+    chess.Termination.FIFTY_MOVES: "fifty_moves",
+}
+COLORS = (chess.WHITE, chess.BLACK)
+
+
+def board_of(state: State) -> chess.Board:
+    board = chess.Board()
+    for uci in state["uci"]:
+        board.push_uci(uci)
+    return board
+
+
+def _state(board: chess.Board, san: list[str], claim: str | None) -> State:
+    return {
+        "fen": board.fen(),
+        "uci": [move.uci() for move in board.move_stack],
+        "san": san,
+        "check": board.is_check(),
+        "claim": claim,
+    }
+
+
+@lru_cache(maxsize=4096)
+def automatic_result(moves: tuple[str, ...]) -> Result | None:
+    """The game's end by FIDE's automatic rules, cached: every view of the
+    match asks for it, and the answer depends on the move list alone."""
+    outcome = board_of({"uci": moves}).outcome(claim_draw=False)
+    if outcome is None:
+        return None
+    winner = None if outcome.winner is None else COLORS.index(outcome.winner)
+    return Result(winner=winner, reason=TERMINATIONS[outcome.termination])
+
+
+class Chess(Game):
+    slug = "chess"
+    name = "Chess"
+    min_players = 2
+    max_players = 2
+
+    def initial_state(self, seats: int, options: dict) -> State:
+        return _state(chess.Board(), [], None)
+
+    def turn(self, state: State) -> list[int]:
+        if self.result(state) is not None:
+            return []
+        return [len(state["uci"]) % 2]
+
+    def apply_move(self, state: State, seat: int, move: Move) -> State:
+        if seat not in self.turn(state):
+            raise IllegalMove("it is not your turn")
+        if not isinstance(move, dict) or not set(move) or set(move) - {"uci", "claim_draw"}:
+            raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
+        claim = move.get("claim_draw", False)
+        if not isinstance(claim, bool):
+            raise IllegalMove("claim_draw must be true or false")
+        board = board_of(state)
+        san = list(state["san"])
+        if "uci" in move:
+            san.append(self._push(board, move["uci"]))
+        elif not claim:
+            raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
+        if not claim:
+            return _state(board, san, None)
+        if board.outcome() is None and board.can_claim_fifty_moves():
+            return _state(board, san, "fifty_moves")
+        if board.outcome() is None and board.can_claim_threefold_repetition():
+            return _state(board, san, "threefold_repetition")
+        raise IllegalMove("no draw can be claimed: neither threefold repetition nor the fifty-move rule applies")
+
+    @staticmethod
+    def _push(board: chess.Board, uci: object) -> str:
+        if not isinstance(uci, str):
+            raise IllegalMove("uci must be a string such as e2e4")
+        try:
+            parsed = chess.Move.from_uci(uci)
+        except (chess.InvalidMoveError, ValueError):
+            raise IllegalMove(f"{uci!r} is not a move in UCI notation (e2e4, e7e8q)") from None
+        if parsed not in board.legal_moves:
+            raise IllegalMove(f"{uci} is not legal in this position")
+        san = board.san(parsed)
+        board.push(parsed)
+        return san
+
+    def result(self, state: State) -> Result | None:
+        if state["claim"] is not None:
+            return Result(winner=None, reason=state["claim"])
+        return automatic_result(tuple(state["uci"]))
+
+    def timeout_result(self, state: State, flagged: list[int], seats: int) -> Result:
+        """FIDE 6.9: a flag loses, unless the opponent cannot checkmate by
+        any series of legal moves; then it is a draw."""
+        if len(flagged) != 1:
+            return Result(winner=None, reason="timeout")
+        opponent = 1 - flagged[0]
+        if board_of(state).has_insufficient_material(COLORS[opponent]):
+            return Result(winner=None, reason="timeout_vs_insufficient_material")
+        return Result(winner=opponent, reason="timeout")
