@@ -1,6 +1,8 @@
 """Chess, with the rules of the maintained ``chess`` package (python-chess).
 
 Move ``{"uci": "e2e4"}`` (promotion ``"e7e8q"``). Seat 0 plays white.
+Option ``{"fen": "..."}`` starts from another legal position (puzzles, endgame
+drills); the side to move in it moves first.
 FIDE's automatic endings end the game by themselves: checkmate, stalemate,
 insufficient material (a dead position), fivefold repetition and the
 75-move rule. Threefold repetition and the fifty-move rule are draws a
@@ -8,7 +10,8 @@ player may *claim*, as in FIDE's rules: ``{"claim_draw": true}`` when the
 position already qualifies, or ``{"uci": "...", "claim_draw": true}`` for a
 move that makes it qualify.
 
-State: ``{"fen", "uci": [moves], "san": [moves], "check": bool, "claim": reason | null}``.
+State: ``{"start": fen | null, "fen", "uci": [moves], "san": [moves], "check": bool,
+"claim": reason | null}``.
 The game is rebuilt from the move list each time, since repetition needs the
 history, not just the current position.
 """
@@ -19,7 +22,7 @@ from functools import lru_cache
 
 import chess
 
-from games.rules.base import Game, IllegalMove, Move, Result, State
+from games.rules.base import Game, IllegalMove, InvalidOptions, Move, Result, State
 
 TERMINATIONS = {
     chess.Termination.CHECKMATE: "checkmate",
@@ -33,15 +36,20 @@ TERMINATIONS = {
 COLORS = (chess.WHITE, chess.BLACK)
 
 
-def board_of(state: State) -> chess.Board:
-    board = chess.Board()
-    for uci in state["uci"]:
+def _board(start: str | None, moves: tuple[str, ...] | list[str]) -> chess.Board:
+    board = chess.Board(start or chess.STARTING_FEN)
+    for uci in moves:
         board.push_uci(uci)
     return board
 
 
-def _state(board: chess.Board, san: list[str], claim: str | None) -> State:
+def board_of(state: State) -> chess.Board:
+    return _board(state["start"], state["uci"])
+
+
+def _state(board: chess.Board, start: str | None, san: list[str], claim: str | None) -> State:
     return {
+        "start": start,
         "fen": board.fen(),
         "uci": [move.uci() for move in board.move_stack],
         "san": san,
@@ -51,10 +59,10 @@ def _state(board: chess.Board, san: list[str], claim: str | None) -> State:
 
 
 @lru_cache(maxsize=4096)
-def automatic_result(moves: tuple[str, ...]) -> Result | None:
+def automatic_result(start: str | None, moves: tuple[str, ...]) -> Result | None:
     """The game's end by FIDE's automatic rules, cached: every view of the
     match asks for it, and the answer depends on the move list alone."""
-    outcome = board_of({"uci": moves}).outcome(claim_draw=False)
+    outcome = _board(start, moves).outcome(claim_draw=False)
     if outcome is None:
         return None
     winner = None if outcome.winner is None else COLORS.index(outcome.winner)
@@ -67,13 +75,28 @@ class Chess(Game):
     min_players = 2
     max_players = 2
 
+    def validate_options(self, options: dict) -> dict:
+        unknown = set(options) - {"fen"}
+        if unknown:
+            raise InvalidOptions(f"chess takes the option fen, got: {', '.join(sorted(unknown))}")
+        if "fen" not in options:
+            return {}
+        try:
+            board = chess.Board(options["fen"])
+        except (TypeError, ValueError):
+            raise InvalidOptions("fen is not a FEN position") from None
+        if not board.is_valid():
+            raise InvalidOptions("fen is not a legal chess position")
+        return {"fen": board.fen()}
+
     def initial_state(self, seats: int, options: dict) -> State:
-        return _state(chess.Board(), [], None)
+        start = options.get("fen")
+        return _state(chess.Board(start or chess.STARTING_FEN), start, [], None)
 
     def turn(self, state: State) -> list[int]:
         if self.result(state) is not None:
             return []
-        return [len(state["uci"]) % 2]
+        return [0 if state["fen"].split()[1] == "w" else 1]
 
     def apply_move(self, state: State, seat: int, move: Move) -> State:
         if seat not in self.turn(state):
@@ -90,11 +113,14 @@ class Chess(Game):
         elif not claim:
             raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
         if not claim:
-            return _state(board, san, None)
-        if board.outcome() is None and board.can_claim_fifty_moves():
-            return _state(board, san, "fifty_moves")
-        if board.outcome() is None and board.can_claim_threefold_repetition():
-            return _state(board, san, "threefold_repetition")
+            return _state(board, state["start"], san, None)
+        # FIDE 9.2 and 9.3: the position on the board (after the claimant's
+        # move, if they name one) must qualify; a move that *would* repeat
+        # does not count until it is played.
+        if board.outcome() is None and board.is_fifty_moves():
+            return _state(board, state["start"], san, "fifty_moves")
+        if board.outcome() is None and board.is_repetition(3):
+            return _state(board, state["start"], san, "threefold_repetition")
         raise IllegalMove("no draw can be claimed: neither threefold repetition nor the fifty-move rule applies")
 
     @staticmethod
@@ -114,7 +140,7 @@ class Chess(Game):
     def result(self, state: State) -> Result | None:
         if state["claim"] is not None:
             return Result(winner=None, reason=state["claim"])
-        return automatic_result(tuple(state["uci"]))
+        return automatic_result(state["start"], tuple(state["uci"]))
 
     def timeout_result(self, state: State, flagged: list[int], seats: int) -> Result:
         """FIDE 6.9: a flag loses, unless the opponent cannot checkmate by

@@ -1,0 +1,172 @@
+"""Property-based tests (hypothesis): random legal play of every game never
+breaks an invariant; random illegal or malformed moves are always refused
+with a clear reason and change nothing; the engine's fold over random action
+sequences always equals its own replay."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import chess
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from games import timeline
+from games.errors import GameError
+from games.rules import GAMES, IllegalMove
+from games.rules.battleship import FLEET, SIZE
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12,
+)
+
+
+def legal_moves(slug: str, state: dict, seat: int, data: st.DataObject) -> dict:
+    """Draw one legal move for ``seat`` (test-side move generation)."""
+    if slug == "tictactoe":
+        return {"cell": data.draw(st.sampled_from([i for i, c in enumerate(state["board"]) if c is None]))}
+    if slug == "connect4":
+        return {"column": data.draw(st.sampled_from([i for i, c in enumerate(state["columns"]) if len(c) < 6]))}
+    if slug == "chess":
+        board = chess.Board(state["start"] or chess.STARTING_FEN)
+        for uci in state["uci"]:
+            board.push_uci(uci)
+        return {"uci": data.draw(st.sampled_from(sorted(m.uci() for m in board.legal_moves)))}
+    if state["fleets"][seat] is None:
+        return {"fleet": data.draw(fleets())}
+    shot = {(r, c) for r, c, _ in state["shots"][seat]}
+    return {
+        "shot": list(
+            data.draw(st.sampled_from([(r, c) for r in range(SIZE) for c in range(SIZE) if (r, c) not in shot]))
+        )
+    }
+
+
+@st.composite
+def fleets(draw: Any) -> list[dict]:
+    placed: list[dict] = []
+    taken: set[tuple[int, int]] = set()
+    for size in FLEET:
+        options = []
+        for direction, (dr, dc) in (("right", (0, 1)), ("down", (1, 0))):
+            for row in range(SIZE):
+                for col in range(SIZE):
+                    cells = {(row + dr * i, col + dc * i) for i in range(size)}
+                    if all(r < SIZE and c < SIZE for r, c in cells) and not cells & taken:
+                        options.append(({"row": row, "col": col, "size": size, "dir": direction}, cells))
+        ship, cells = draw(st.sampled_from(options))
+        placed.append(ship)
+        taken |= cells
+    return placed
+
+
+def check_invariants(slug: str, state: dict) -> None:
+    game = GAMES[slug]
+    json.dumps(state)  # states are JSON data
+    result, turn = game.result(state), game.turn(state)
+    assert (result is None) == bool(turn), "a game is over exactly when nobody is to move"
+    assert set(turn) <= {0, 1}
+    if result is not None:
+        assert result.winner in (None, 0, 1) and result.reason
+    for viewer in (0, 1, None):
+        view = game.view(state, viewer)
+        json.dumps(view)
+        if slug == "battleship" and result is None:
+            assert all(fleet is None for owner, fleet in enumerate(view["fleets"]) if owner != viewer)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(slug=st.sampled_from(sorted(GAMES)), data=st.data())
+def test_random_legal_play_keeps_every_invariant(slug: str, data: st.DataObject) -> None:
+    game = GAMES[slug]
+    state = game.initial_state(2, {})
+    for _ in range(data.draw(st.integers(1, 120))):
+        turn = game.turn(state)
+        if not turn:
+            break
+        seat = data.draw(st.sampled_from(turn))
+        move = legal_moves(slug, state, seat, data)
+        old, snapshot = state, copy.deepcopy(state)
+        state = game.apply_move(old, seat, move)
+        assert old == snapshot, "apply_move must not mutate the state it is given"
+        assert state != snapshot
+        check_invariants(slug, state)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(slug=st.sampled_from(sorted(GAMES)), move=JSON, seat=st.integers(-2, 3), data=st.data())
+def test_random_garbage_is_refused_and_changes_nothing(slug: str, move: Any, seat: int, data: st.DataObject) -> None:
+    game = GAMES[slug]
+    state = game.initial_state(2, {})
+    for _ in range(data.draw(st.integers(0, 6))):  # from a few positions into the game
+        if not game.turn(state):
+            break
+        mover = game.turn(state)[0]
+        state = game.apply_move(state, mover, legal_moves(slug, state, mover, data))
+    before = copy.deepcopy(state)
+    try:
+        after = game.apply_move(state, seat, move)
+    except IllegalMove as refusal:
+        assert isinstance(refusal.reason, str) and refusal.reason
+        assert state == before
+        return
+    # Random data is occasionally a legal move; then it must have been one.
+    assert seat in game.turn(before)
+    check_invariants(slug, after)
+
+
+def at(seconds: float) -> str:
+    return timeline.format_time(datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_engine_fold_over_random_actions_equals_its_replay(data: st.DataObject) -> None:
+    """Random actions (legal or not) at random times on a clocked tic-tac-toe
+    match: refused actions change nothing, accepted ones advance seq by one,
+    and replaying the accepted log reproduces the match exactly."""
+    options = timeline.validate_options("tictactoe", {"clock": {"initial": 30, "increment": 1}, "move_timeout": 20})
+    players = {s: {"seat": s, "id": s + 1, "name": f"p{s}", "connected": True, "left_at": None} for s in (0, 1)}
+    start = timeline.initial(1, "tictactoe", 2, options)
+    data_now, log, clock = start, [], 0.0
+    for seat in (0, 1):
+        event = {"seq": len(log) + 1, "kind": "join", "seat": seat, "move": None, "at": at(clock)}
+        data_now = timeline.advance(data_now, event, players[seat])
+        log.append(event)
+    for _ in range(data.draw(st.integers(1, 25))):
+        clock += data.draw(st.floats(0, 8))
+        due = timeline.overdue(data_now, timeline.parse_time(at(clock)))
+        if due is not None:  # what the service does first, under the same lock
+            event = {"seq": len(log) + 1, "kind": due[0], "seat": None, "move": {"seats": due[1]}, "at": at(clock)}
+            data_now = timeline.advance(data_now, event)
+            log.append(event)
+            assert data_now["status"] == "finished" and data_now["result"]["reason"] == "timeout"
+        kind = data.draw(st.sampled_from(["move", "move", "move", "resign", "offer_draw", "accept_draw", "rematch"]))
+        seat = data.draw(st.sampled_from([0, 1]))
+        move = {"cell": data.draw(st.integers(-1, 9))} if kind == "move" else None
+        event = {"seq": len(log) + 1, "kind": kind, "seat": seat, "move": move, "at": at(clock)}
+        before = copy.deepcopy(data_now)
+        try:
+            data_now = timeline.advance(data_now, event)
+        except GameError as refusal:
+            assert refusal.code in {
+                "not_your_turn",
+                "illegal_move",
+                "match_not_active",
+                "draw_not_allowed",
+                "no_draw_offer",
+                "rematch_requested",
+            }
+            assert data_now == before
+            continue
+        assert data_now["seq"] == before["seq"] + 1
+        log.append(event)
+        if data_now["status"] == "active" and data_now["clock"]:
+            assert data_now["since"] == event["at"]
+    replayed = list(timeline.replay(start, log, players))
+    assert replayed[-1][1] == data_now
