@@ -95,6 +95,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         try:
             broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
         except services.GameError as refusal:
+            if refusal.settled is not None:
+                await self.match_event(refusal.settled)
             await self.send_error(refusal.code, refusal.message, ref)
             return
         # Deliver our own event now rather than wait for the layer (which may

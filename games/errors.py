@@ -9,3 +9,6 @@ class GameError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+        # The broadcast of an event the server logged on its own (a flag that
+        # was due) before refusing; shown to the caller before the error.
+        self.settled: dict | None = None

@@ -146,15 +146,16 @@ def _append(
     return event, after
 
 
-def _settle_overdue(match: Match, before: MatchData, now: datetime) -> MatchData:
+def _settle_overdue(match: Match, before: MatchData, now: datetime) -> tuple[MatchData, dict[str, Any] | None]:
     """Log the timeout or abandonment the match owes at ``now``, if any, so a
-    move and a flag arriving together resolve to exactly one outcome."""
+    move and a flag arriving together resolve to exactly one outcome. Returns
+    the match after it and the event's broadcast (``None`` if nothing was due)."""
     due = timeline.overdue(before, now)
     if due is None:
-        return before
+        return before, None
     kind, seats = due
-    _, after = _append(match, before, kind, seats[0] if len(seats) == 1 else None, None, now, {"seats": seats})
-    return after
+    event, after = _append(match, before, kind, seats[0] if len(seats) == 1 else None, None, now, {"seats": seats})
+    return after, event_broadcast(event, after)
 
 
 def _seat_player(match: Match, before: MatchData, player: Player, seat_number: int, now: datetime) -> MatchData:
@@ -219,7 +220,8 @@ def act(
     ``expected_seq`` is the last seq the client saw: an action taken against
     an older (or unknown) version of the match is refused as ``stale_seq``.
     A deadline that has passed is settled first and committed even when the
-    action is then refused.
+    action is then refused; the refusal then carries that event's broadcast
+    as ``settled``, so the caller can show it before the error.
     """
     if kind not in timeline.PLAYER_ACTIONS:
         raise GameError("bad_message", f"unknown action {kind!r}")
@@ -227,12 +229,13 @@ def act(
     now = timezone.now()
     with transaction.atomic():
         match = _lock(match_id)
-        before = _settle_overdue(match, _data(match, _seats(match_id)), now)
+        before, settled = _settle_overdue(match, _data(match, _seats(match_id)), now)
         try:
             event, after = _apply_action(match, before, player, kind, move, expected_seq, now)
         except GameError as error:
             refusal = error
     if refusal is not None:
+        refusal.settled = settled
         raise refusal
     return event_broadcast(event, after)
 
@@ -288,11 +291,11 @@ def settle_deadline(match_id: int) -> bool:
     with transaction.atomic():
         match = _lock(match_id)
         before = _data(match, _seats(match_id))
-        after = _settle_overdue(match, before, now)
-        if after is before and match.deadline_at != timeline.next_deadline(before):
+        _, settled = _settle_overdue(match, before, now)
+        if settled is None and match.deadline_at != timeline.next_deadline(before):
             match.deadline_at = timeline.next_deadline(before)
             match.save(update_fields=["deadline_at"])
-    return after is not before
+    return settled is not None
 
 
 def due_matches(now: datetime, limit: int = 100) -> list[int]:

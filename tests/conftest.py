@@ -92,6 +92,14 @@ class Client:
                 return message
             assert message["type"] == "presence", f"expected {kind}, got {message}"
 
+    async def presence(self, seat: int, connected: bool, timeout: float = 3) -> dict[str, Any]:
+        """The next presence notice for ``seat`` saying ``connected``."""
+        while True:
+            message = await self.receive(timeout)
+            assert message["type"] == "presence", f"expected presence, got {message}"
+            if (message["seat"], message["connected"]) == (seat, connected):
+                return message
+
     async def move(self, move: dict[str, Any], **fields: Any) -> None:
         await self.send({"type": "move", "move": move, **fields})
 

@@ -90,9 +90,10 @@ def servers(transactional_db: None) -> Iterator[list[str]]:
             process.terminate()
         for process in processes:
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=2)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait()
 
 
 class Player:
