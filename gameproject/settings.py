@@ -140,6 +140,9 @@ GAMES_RESYNC_MAX_EVENTS = int(os.environ.get("GAMES_RESYNC_MAX_EVENTS", 200))
 # the in-memory layer is used, since another process could not reach its sockets.
 GAMES_CLOCK_IN_PROCESS = env_bool("GAMES_CLOCK_IN_PROCESS", not os.environ.get("REDIS_URL"))
 GAMES_CLOCK_POLL_SECONDS = float(os.environ.get("GAMES_CLOCK_POLL_SECONDS", 0.2))
+# Each server process marks its open sockets alive this often; sockets not
+# marked for three periods belong to a process that died and are closed.
+GAMES_HEARTBEAT_SECONDS = float(os.environ.get("GAMES_HEARTBEAT_SECONDS", 15))
 
 LOGGING = {
     "version": 1,

@@ -7,10 +7,13 @@ path as moves, so a move and a flag arriving together resolve to one outcome,
 and several clock loops (several workers, or every web process) never apply
 a deadline twice.
 
+The same loop sweeps the sockets of server processes that died (see
+``games.presence``), so their players' abandonment clocks start.
+
 Production runs ``manage.py runclock`` (the Procfile's ``worker``). With the
 in-memory channel layer a separate process could not reach the sockets, so
 the embedded default runs the same loop inside the server process instead
-(``GAMES_CLOCK_IN_PROCESS``).
+(``GAMES_CLOCK_IN_PROCESS``, see ``games.background``).
 """
 
 from __future__ import annotations
@@ -20,14 +23,13 @@ import logging
 from datetime import datetime
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.utils import timezone
 
 from games import services
+from games.presence import sweep_stale
 
 logger = logging.getLogger(__name__)
-
-_in_process: dict[asyncio.AbstractEventLoop, asyncio.Task] = {}
+SWEEP_EVERY_SECONDS = 1.0
 
 
 def settle_due(now: datetime | None = None) -> int:
@@ -42,20 +44,16 @@ def settle_due(now: datetime | None = None) -> int:
 
 
 async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
-    """Settle due deadlines every ``poll`` seconds until ``stop`` is set."""
+    """Settle due deadlines every ``poll`` seconds, and sweep dead servers'
+    sockets every second, until ``stop`` is set."""
+    loop = asyncio.get_running_loop()
+    next_sweep = loop.time()
     while stop is None or not stop.is_set():
         try:
+            if loop.time() >= next_sweep:
+                next_sweep = loop.time() + SWEEP_EVERY_SECONDS
+                await database_sync_to_async(sweep_stale)()
             await database_sync_to_async(settle_due)()
         except Exception:
             logger.exception("clock tick failed")
         await asyncio.sleep(poll)
-
-
-def ensure_in_process_clock() -> None:
-    """Start the clock loop on this server's event loop, once, if enabled."""
-    if not settings.GAMES_CLOCK_IN_PROCESS:
-        return
-    loop = asyncio.get_running_loop()
-    task = _in_process.get(loop)
-    if task is None or task.done():
-        _in_process[loop] = loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS))

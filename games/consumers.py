@@ -17,10 +17,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from games import services
+from games import background, presence, services
 from games.accounts import player_for_user
 from games.broadcast import match_group
-from games.clock import ensure_in_process_clock
 from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, ResyncMessage, parse_client_message
 from games.models import Player
 from games.payloads import event_message, match_view, snapshot_message
@@ -41,7 +40,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.group = match_group(self.match_id)
         self.own_refs: dict[int, Any] = {}
         await self.accept()
-        ensure_in_process_clock()
+        background.ensure_started()
         if self.scope.get("ticket_rejected"):
             await self.close(code=CLOSE_BAD_TICKET)
             return
@@ -51,7 +50,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self.channel_layer.group_add(self.group, self.channel_name)
         self.joined_group = True
         try:
-            data, self.seat = await database_sync_to_async(services.socket_opened)(self.match_id, self.player)
+            data, self.seat = await database_sync_to_async(presence.socket_opened)(
+                self.match_id, self.player, self.channel_name
+            )
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
@@ -61,7 +62,7 @@ class MatchConsumer(AsyncWebsocketConsumer):
         if self.joined_group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
         if self.seat is not None:
-            await database_sync_to_async(services.socket_closed)(self.match_id, self.player, self.seat)
+            await database_sync_to_async(presence.socket_closed)(self.channel_name)
 
     # --- from the client ---------------------------------------------------
 
@@ -169,7 +170,9 @@ class MatchConsumer(AsyncWebsocketConsumer):
         """A watching player who joins (say, over HTTP) becomes a seated
         socket: their own view from now on, and their presence counted."""
         if seat_of(data, self.player.pk) is not None:
-            _, self.seat = await database_sync_to_async(services.socket_opened)(self.match_id, self.player)
+            _, self.seat = await database_sync_to_async(presence.socket_opened)(
+                self.match_id, self.player, self.channel_name
+            )
 
     async def send_error(self, code: str, message: str, ref: Any = None) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})

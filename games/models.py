@@ -102,6 +102,23 @@ class MatchEvent(models.Model):
         return f"#{self.seq} {self.kind} seat {self.seat}"
 
 
+class Connection(models.Model):
+    """One open WebSocket of a seated player. Each server process refreshes
+    ``seen_at`` for its own sockets; rows of a process that died stop being
+    refreshed and are swept, so a crash cannot leave a player "connected"
+    forever (which would also stop their abandonment clock)."""
+
+    channel_name = models.CharField(max_length=200, unique=True)
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="connections")
+    seat = models.PositiveSmallIntegerField()
+    server = models.CharField(max_length=100, db_index=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"match {self.match_id} seat {self.seat} on {self.server}"
+
+
 class ChatMessage(models.Model):
     """A chat line of a match, kept for moderation."""
 

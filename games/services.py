@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from games import timeline
@@ -43,11 +42,11 @@ def _player_entry(seat: Seat) -> dict[str, Any]:
     }
 
 
-def _seats(match_id: int) -> list[Seat]:
+def seats_of(match_id: int) -> list[Seat]:
     return list(Seat.objects.filter(match_id=match_id).select_related("player").order_by("seat"))
 
 
-def _data(match: Match, seats: list[Seat]) -> MatchData:
+def match_data(match: Match, seats: list[Seat]) -> MatchData:
     return {
         "id": match.pk,
         "game": match.game,
@@ -66,7 +65,7 @@ def _event(row: MatchEvent) -> Event:
     return {"seq": row.seq, "kind": row.kind, "seat": row.seat, "move": row.move, "at": format_time(row.at)}
 
 
-def _get(match_id: int) -> Match:
+def get_match(match_id: int) -> Match:
     match = Match.objects.filter(pk=match_id).first()
     if match is None:
         raise GameError("not_found", f"no match {match_id}")
@@ -74,20 +73,22 @@ def _get(match_id: int) -> Match:
 
 
 def load_match(match_id: int) -> MatchData:
-    return _data(_get(match_id), _seats(match_id))
+    return match_data(get_match(match_id), seats_of(match_id))
 
 
 def events_after(match_id: int, after: int) -> tuple[MatchData, list[Event]]:
     """The match and its logged events with ``seq > after``, oldest first."""
     data = load_match(match_id)
-    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after).order_by("seq")
+    # seq__lte: an event committed after the match was read is not shown
+    # with a match that does not include it yet.
+    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after, seq__lte=data["seq"]).order_by("seq")
     return data, [_event(row) for row in rows]
 
 
 def replay(match: Match, seats: list[Seat]) -> list[tuple[Event, MatchData]]:
     """Every logged event of ``match`` with the match as it stood after it,
     computed from the log alone."""
-    rows = MatchEvent.objects.filter(match_id=match.pk).order_by("seq")
+    rows = MatchEvent.objects.filter(match_id=match.pk, seq__lte=match.seq).order_by("seq")
     start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
     players = {seat.seat: _player_entry(seat) for seat in seats}
     return list(timeline.replay(start, (_event(row) for row in rows), players))
@@ -97,9 +98,9 @@ def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list
     """The events after ``after``, each with the match as it stood then; ``None``
     instead of the list when a snapshot is the better answer (nothing missed,
     too much missed, or ``after`` is nonsense)."""
-    match = _get(match_id)
-    seats = _seats(match_id)
-    current = _data(match, seats)
+    match = get_match(match_id)
+    seats = seats_of(match_id)
+    current = match_data(match, seats)
     if not 0 <= after < match.seq or match.seq - after > limit:
         return current, None
     return current, [(event, data) for event, data in replay(match, seats) if event["seq"] > after]
@@ -108,7 +109,7 @@ def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list
 # --- writing ---------------------------------------------------------------
 
 
-def _lock(match_id: int) -> Match:
+def lock_match(match_id: int) -> Match:
     match = Match.objects.select_for_update().filter(pk=match_id).first()
     if match is None:
         raise GameError("not_found", f"no match {match_id}")
@@ -199,8 +200,8 @@ def create_match(
 def join_match(match_id: int, player: Player) -> MatchData:
     """Seat ``player`` at the next free seat; joining again changes nothing."""
     with transaction.atomic():
-        match = _lock(match_id)
-        before = _data(match, _seats(match_id))
+        match = lock_match(match_id)
+        before = match_data(match, seats_of(match_id))
         if timeline.seat_of(before, player.pk) is not None:
             return before
         if len(before["players"]) >= match.seat_count:
@@ -228,8 +229,8 @@ def act(
     refusal: GameError | None = None
     now = timezone.now()
     with transaction.atomic():
-        match = _lock(match_id)
-        before, settled = _settle_overdue(match, _data(match, _seats(match_id)), now)
+        match = lock_match(match_id)
+        before, settled = _settle_overdue(match, match_data(match, seats_of(match_id)), now)
         try:
             event, after = _apply_action(match, before, player, kind, move, expected_seq, now)
         except GameError as error:
@@ -289,8 +290,8 @@ def settle_deadline(match_id: int) -> bool:
     worker. Returns whether anything happened."""
     now = timezone.now()
     with transaction.atomic():
-        match = _lock(match_id)
-        before = _data(match, _seats(match_id))
+        match = lock_match(match_id)
+        before = match_data(match, seats_of(match_id))
         _, settled = _settle_overdue(match, before, now)
         if settled is None and match.deadline_at != timeline.next_deadline(before):
             match.deadline_at = timeline.next_deadline(before)
@@ -318,7 +319,7 @@ def post_chat(match_id: int, player: Player | None, text: Any) -> None:
     if len(text) > CHAT_MAX_LENGTH:
         raise GameError("bad_message", f"chat text is limited to {CHAT_MAX_LENGTH} characters")
     with transaction.atomic():
-        match = _get(match_id)
+        match = get_match(match_id)
         seat = Seat.objects.filter(match_id=match_id, player=player).values_list("seat", flat=True).first()
         line = ChatMessage.objects.create(match=match, player=player, seat=seat, text=text.strip())
         message = {
@@ -330,52 +331,3 @@ def post_chat(match_id: int, player: Player | None, text: Any) -> None:
             "at": format_time(line.at),
         }
         transaction.on_commit(lambda: send_to_match(match_id, message), robust=True)
-
-
-# --- presence --------------------------------------------------------------
-
-
-def _presence_changed(match: Match, seat: int, connected: bool) -> None:
-    """Recompute the abandonment deadline and announce the change."""
-    data = _data(match, _seats(match.pk))
-    deadline = timeline.next_deadline(data)
-    if deadline != match.deadline_at:
-        match.deadline_at = deadline
-        match.save(update_fields=["deadline_at"])
-    message = {"type": "match.presence", "seq": match.seq, "seat": seat, "connected": connected}
-    transaction.on_commit(lambda: send_to_match(match.pk, message), robust=True)
-
-
-def socket_opened(match_id: int, player: Player | None) -> tuple[MatchData, int | None]:
-    """Count a new socket of ``player`` on the match; returns the match and
-    the player's seat (``None`` for spectators). A player's first socket
-    announces their presence and lifts any abandonment deadline."""
-    with transaction.atomic():
-        seat_row = None
-        if player is not None:
-            match = _lock(match_id)
-            seat_row = Seat.objects.filter(match_id=match_id, player=player).first()
-        else:
-            match = _get(match_id)
-        if seat_row is not None:
-            seat_row.connections = F("connections") + 1
-            seat_row.left_at = None
-            seat_row.save(update_fields=["connections", "left_at"])
-            seat_row.refresh_from_db(fields=["connections"])
-            if seat_row.connections == 1:
-                _presence_changed(match, seat_row.seat, True)
-        return _data(match, _seats(match_id)), seat_row.seat if seat_row else None
-
-
-def socket_closed(match_id: int, player: Player, seat: int) -> None:
-    with transaction.atomic():
-        match = _lock(match_id)
-        seat_row = Seat.objects.filter(match_id=match_id, seat=seat).first()
-        if seat_row is None or seat_row.connections == 0:
-            return
-        seat_row.connections -= 1
-        if seat_row.connections == 0:
-            seat_row.left_at = timezone.now()
-        seat_row.save(update_fields=["connections", "left_at"])
-        if seat_row.connections == 0:
-            _presence_changed(match, seat, False)

@@ -1,0 +1,65 @@
+"""Presence: counted per socket, announced on a player's first and last
+socket, and robust to a server process that dies without closing anything."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from games import presence, services
+from games.models import Connection, Match, Player, Seat
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_only_first_and_last_socket_of_a_player_are_announced(
+    active_match: dict, alice: Player, bob: Player, connect: Any
+) -> None:
+    b = await connect(active_match["id"], bob)
+    await b.next("snapshot")
+    first = await connect(active_match["id"], alice)
+    await first.next("snapshot")
+    assert (await b.presence(0, True))["seat"] == 0
+    second = await connect(active_match["id"], alice)
+    await second.next("snapshot")
+    await second.close()
+    await b.nothing_but_presence()  # may see its own; must not see alice leave
+    seat = await database_sync_to_async(Seat.objects.get)(match_id=active_match["id"], seat=0)
+    assert seat.connections == 1 and seat.left_at is None
+    await first.close()
+    assert (await b.presence(0, False))["connected"] is False
+    seat = await database_sync_to_async(Seat.objects.get)(match_id=active_match["id"], seat=0)
+    assert seat.connections == 0 and seat.left_at is not None
+
+
+def test_sockets_of_a_dead_server_are_swept(active_match: dict, alice: Player) -> None:
+    """A process that died leaves its rows behind; once they are stale the
+    sweep closes them, the player shows as gone, and the abandonment clock
+    starts from when the dead process last saw them."""
+    match_id = active_match["id"]
+    data, seat = presence.socket_opened(match_id, alice, "dead-process-channel")
+    assert seat == 0 and data["players"][0]["connected"] is True
+    last_seen = timezone.now() - timedelta(minutes=5)
+    Connection.objects.filter(channel_name="dead-process-channel").update(seen_at=last_seen, server="gone:1")
+    assert presence.heartbeat() == 0  # not this process's socket: nobody refreshes it
+    assert presence.sweep_stale() == 1
+    seat_row = Seat.objects.get(match_id=match_id, seat=0)
+    assert (seat_row.connections, seat_row.left_at) == (0, last_seen)
+    match = Match.objects.get(pk=match_id)
+    # Alice is to move and away: abandoned 60 s after her turn began (she left before it).
+    turn_started = datetime.fromisoformat(match.engine_state["turn_started"][0])
+    assert match.deadline_at == turn_started + timedelta(seconds=60)
+    assert not services.settle_deadline(match_id)  # not yet due
+    assert match.status == "active"
+
+
+def test_heartbeat_keeps_live_sockets(active_match: dict, alice: Player) -> None:
+    presence.socket_opened(active_match["id"], alice, "live-channel")
+    Connection.objects.update(seen_at=timezone.now() - timedelta(minutes=5))
+    assert presence.heartbeat() == 1
+    assert presence.sweep_stale() == 0
+    assert Seat.objects.get(match_id=active_match["id"], seat=0).connections == 1
