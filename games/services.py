@@ -94,6 +94,18 @@ def replay(match: Match, seats: list[Seat]) -> list[tuple[Event, MatchData]]:
     return list(timeline.replay(start, (_event(row) for row in rows), players))
 
 
+def replay_differences(match: Match) -> list[str]:
+    """The fields in which the stored match differs from the replay of its
+    log (an empty list is the invariant every match must keep)."""
+    seats = seats_of(match.pk)
+    stored = match_data(match, seats)
+    steps = replay(match, seats)
+    replayed = steps[-1][1] if steps else None
+    if replayed is None:
+        return ["seq"]
+    return sorted(key for key in stored if stored[key] != replayed[key])
+
+
 def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list[tuple[Event, MatchData]] | None]:
     """The events after ``after``, each with the match as it stood then; ``None``
     instead of the list when a snapshot is the better answer (nothing missed,
