@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -24,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 
 from games.models import Match, MatchEvent
-from games.services import replay_since
+from games.services import replay_differences, replay_since
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +42,7 @@ def free_port() -> int:
 def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
         try:
             if httpx.get(f"{url}/api/games", timeout=1).status_code == 200:
                 return
@@ -50,8 +52,10 @@ def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> 
 
 
 @pytest.fixture
-def servers(transactional_db: None) -> Iterator[list[str]]:
-    """Two daphne processes on the test database; yields their base URLs."""
+def servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
+    """Two daphne processes and the clock worker, on the test database and
+    the Redis layer; yields the servers' base URLs. Their output goes to
+    files in ``tmp_path`` (a pipe nobody reads would block them)."""
     test_database = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
     env = {
         **os.environ,
@@ -60,29 +64,25 @@ def servers(transactional_db: None) -> Iterator[list[str]]:
         "SECRET_KEY": "e2e-secret",
         "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
         "WEBSOCKET_ALLOWED_ORIGINS": "http://localhost:8000",
+        "GAMES_CLOCK_IN_PROCESS": "0",
     }
-    processes, urls = [], []
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, *command: str) -> subprocess.Popen:
+        log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
     try:
-        for _ in range(2):
+        urls = []
+        for index in range(2):
             port = free_port()
-            command = [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "gameproject.asgi:application",
-            ]
-            processes.append(
-                subprocess.Popen(
-                    command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-                )
-            )
+            start(f"daphne{index}", "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gameproject.asgi:application")
             urls.append(f"http://127.0.0.1:{port}")
+        start("worker", "manage.py", "runclock", "--poll", "0.05")
         deadline = time.monotonic() + 30
-        for url, process in zip(urls, processes, strict=True):
+        for url, process in zip(urls, processes, strict=False):
             wait_until_serving(url, process, deadline)
         yield urls
     finally:
@@ -207,3 +207,52 @@ async def test_the_same_move_sent_to_both_processes_at_once_applies_once(servers
     match, logged, _ = await database_sync_to_async(stored_log)(match_id)
     assert [e.kind for e in logged] == ["join", "join", "move"]
     assert match.seq == 3 and match.state["board"].count("X") == 1
+
+
+async def test_moves_racing_the_clock_worker_resolve_to_one_outcome(servers: list[str]) -> None:
+    """Across processes: the clock worker flags white at the deadline while
+    white's move, sent to a server just before or just after it, races it.
+    Each match ends up with exactly one of the two, consistently."""
+    first, second = servers
+    offsets = [-0.25, -0.15, -0.08, -0.03, 0.0, 0.03, 0.08, 0.15, 0.25, 0.4]
+    async with httpx.AsyncClient() as http:
+        alice, bob = await register_pair(http, first, second)
+        races = []
+        for offset in offsets:
+            created = await alice.post("/api/matches", {"game": "chess", "options": {"clock": {"initial": 1}}})
+            joined = await bob.post(f"/api/matches/{created['id']}/join")
+            sock = await alice.open(created["id"], second)
+            await next_of(sock, "snapshot", [])
+            races.append((created["id"], datetime.fromisoformat(joined["deadline"]), offset, sock))
+
+        async def move_at(match_id: int, deadline: datetime, offset: float, sock: Any) -> list[dict]:
+            delay = (deadline - datetime.now(UTC)).total_seconds() + offset
+            await asyncio.sleep(max(0.0, delay))
+            await sock.send(json.dumps({"type": "move", "move": {"uci": "e2e4"}, "seq": 2}))
+            log: list[dict] = []
+            await next_of(sock, "event", log)
+            await drain(sock, log, quiet=0.5)
+            await sock.close()
+            return log
+
+        logs = await asyncio.gather(*(move_at(*race) for race in races))
+
+    outcomes = []
+    for (match_id, deadline, offset, _), log in zip(races, logs, strict=True):
+        match, logged, _ = await database_sync_to_async(stored_log)(match_id)
+        first_after_joins = logged[2]
+        errors = [m["code"] for m in log if m["type"] == "error"]
+        if first_after_joins.kind == "move":
+            assert errors == [], (offset, log)
+            assert match.state["uci"] == ["e2e4"]
+        else:
+            assert (first_after_joins.kind, first_after_joins.seat) == ("timeout", 0), offset
+            assert errors == ["match_not_active"], (offset, log)
+            assert not [e for e in logged if e.kind == "move"], "a flagged player's move was applied"
+            assert match.result == {"winner": 1, "reason": "timeout"}
+            assert (first_after_joins.at - deadline).total_seconds() < 1.0
+        outcomes.append(first_after_joins.kind)
+        assert await database_sync_to_async(replay_differences)(match) == []
+    assert {"move", "timeout"} <= set(outcomes), (
+        f"the race was not exercised: {list(zip(offsets, outcomes, strict=True))}"
+    )
