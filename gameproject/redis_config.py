@@ -48,6 +48,9 @@ def channel_layer_settings(redis_url: str, prefix: str = "games") -> dict:
                 "prefix": prefix,
                 "capacity": 1000,
                 "expiry": 60,
+                # A socket leaves its group after this long even if still
+                # open (channels-redis's default is one day).
+                "group_expiry": 7 * 24 * 3600,
             },
         }
     }

@@ -7,6 +7,7 @@ README lists every variable.
 """
 
 import os
+import secrets
 import warnings
 from pathlib import Path
 
@@ -31,21 +32,37 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG")
 
+# The embedded default: no DATABASE_URL means a local SQLite run (a fresh
+# checkout, `runserver`), which must work with no variable set at all.
+EMBEDDED = not os.environ.get("DATABASE_URL")
+
+
+def development_secret_key() -> str:
+    """A random key kept in a git-ignored file, for local runs only."""
+    path = BASE_DIR / ".dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for local development).")
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
+    if not (DEBUG or EMBEDDED):
+        raise ImproperlyConfigured("Set SECRET_KEY: it is required whenever DATABASE_URL is set.")
+    SECRET_KEY = development_secret_key()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 # Origins a browser may open a WebSocket from. Never derived from ALLOWED_HOSTS,
-# which is often "*": an explicit list, plus localhost while developing.
+# which is often "*": an explicit list, plus localhost for local runs.
 WEBSOCKET_ALLOWED_ORIGINS = env_list("WEBSOCKET_ALLOWED_ORIGINS") or [
     *CSRF_TRUSTED_ORIGINS,
-    *(["localhost", "127.0.0.1", "[::1]"] if DEBUG else []),
+    *(["localhost", "127.0.0.1", "[::1]"] if DEBUG or EMBEDDED else []),
 ]
+# Browsers always send Origin; clients that send none (bots, servers) cannot
+# carry a victim's cookies, so they are allowed unless this is turned off.
+WEBSOCKET_ALLOW_MISSING_ORIGIN = env_bool("WEBSOCKET_ALLOW_MISSING_ORIGIN", True)
 
 INSTALLED_APPS = [
     "daphne",
@@ -127,9 +144,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Behind Heroku's router (daphne runs with --proxy-headers).
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
-    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
+# Cookies only over HTTPS in production; a local run is plain http://localhost.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or EMBEDDED))
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or EMBEDDED))
 
 # Game server limits.
 GAMES_WS_MAX_MESSAGE_BYTES = int(os.environ.get("GAMES_WS_MAX_MESSAGE_BYTES", 16 * 1024))

@@ -1,7 +1,8 @@
 """Staff views of players, matches and their move logs."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from games import services
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat, Ticket
 from games.timeline import turn
 
@@ -15,11 +16,16 @@ class PlayerAdmin(admin.ModelAdmin):
 
 
 class SeatInline(admin.TabularInline):
+    """Read-only: seats change only through joins, which are logged."""
+
     model = Seat
     extra = 0
     fields = ["seat", "player", "connections", "left_at", "joined_at"]
-    readonly_fields = ["joined_at", "left_at"]
-    raw_id_fields = ["player"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class MatchEventInline(admin.TabularInline):
@@ -54,8 +60,26 @@ class MatchAdmin(admin.ModelAdmin):
         "finished_at",
         "updated_at",
     ]
-    fields = ["game", "status", "seat_count", "options", *readonly_fields]
+    # Everything is read-only: a match changes only through its log (the
+    # abort action below goes through the service like any move).
+    readonly_fields = ["game", "status", "seat_count", "options", *readonly_fields]
+    fields = readonly_fields
     inlines = [SeatInline, MatchEventInline]
+    actions = ["abort"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    @admin.action(description="Abort the selected matches (no result)")
+    def abort(self, request, queryset) -> None:
+        aborted = 0
+        for match_id in queryset.filter(status__in=["waiting", "active"]).values_list("pk", flat=True):
+            try:
+                services.abort_match(match_id, reason=f"aborted by {request.user.get_username()}")
+                aborted += 1
+            except services.GameError as refusal:
+                self.message_user(request, f"match {match_id}: {refusal.message}", messages.WARNING)
+        self.message_user(request, f"Aborted {aborted} match(es).")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("seats__player")
@@ -89,6 +113,9 @@ class MatchEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 

@@ -36,7 +36,6 @@ api = NinjaAPI(title="Game backend", version="1", urls_namespace="api")
 
 STATUS_FOR_CODE = {
     "bad_request": 400,
-    "bad_message": 400,
     "unknown_game": 400,
     "invalid_options": 400,
     "not_authenticated": 401,
@@ -87,8 +86,9 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    code = "csrf_failed" if exc.status_code == 403 else "bad_request"
-    return error_response(request, code, str(exc), exc.status_code)
+    if exc.status_code == 403 and "CSRF" in str(exc):
+        return error_response(request, "csrf_failed", "send the csrftoken cookie's value as X-CSRFToken", 403)
+    return error_response(request, "bad_request", str(exc), exc.status_code)
 
 
 def _match_for(data: dict[str, Any], player: Player | None) -> dict[str, Any]:

@@ -18,14 +18,14 @@ class BearerTokenAuth(HttpBearer):
 
 
 class SessionCookieAuth(APIKeyCookie):
-    """Session authentication that checks CSRF only when a session cookie is
-    actually sent, so a caller with no credentials gets 401, not 403."""
+    """Session authentication that checks CSRF only when a live session
+    cookie is sent, so a caller with no valid credentials gets 401, not 403."""
 
     param_name = settings.SESSION_COOKIE_NAME
 
     def _get_key(self, request: HttpRequest) -> str | None:
-        if not request.COOKIES.get(self.param_name):
-            return None
+        if not request.COOKIES.get(self.param_name) or not request.user.is_authenticated:
+            return None  # no session, or an expired one: 401, not a CSRF failure
         return super()._get_key(request)
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Player | None:

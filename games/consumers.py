@@ -123,12 +123,21 @@ class MatchConsumer(AsyncWebsocketConsumer):
         await self.send_event(message["event"], message["match"])
 
     async def match_presence(self, message: dict[str, Any]) -> None:
+        await self.catch_up_to(message["seq"])
         await self.send_json(
             {"type": "presence", "seat": message["seat"], "connected": message["connected"], "seq": message["seq"]}
         )
 
     async def match_chat(self, message: dict[str, Any]) -> None:
+        await self.catch_up_to(message["seq"])
         await self.send_json({**message, "type": "chat"})
+
+    async def catch_up_to(self, seq: int) -> None:
+        """Presence and chat carry the match's seq: if it is ahead of what this
+        socket sent, an event was lost on the way, so fetch it now rather than
+        wait for a next event that may never come."""
+        if seq > self.last_seq:
+            await self.resync(self.last_seq, force=False)
 
     async def match_rematch(self, message: dict[str, Any]) -> None:
         data = message["match"]
@@ -154,6 +163,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def send_snapshot(self, data: MatchData) -> None:
         self.last_seq = data["seq"]
         self.own_refs.clear()
+        if self.seat is None and self.player is not None:
+            await self.take_seat_if_joined(data)
         await self.send_json(snapshot_message(data, self.seat, timezone.now()))
 
     async def send_event(self, event: dict[str, Any], data: MatchData) -> None:

@@ -74,7 +74,7 @@ class Seat(models.Model):
 
 class MatchEvent(models.Model):
     """One accepted event of a match, in order. Never updated: the match's
-    state is always the replay of these rows (see ``games.replay``)."""
+    state is always the replay of these rows (see ``games.timeline``)."""
 
     class Kind(models.TextChoices):
         JOIN = "join"
@@ -85,6 +85,7 @@ class MatchEvent(models.Model):
         REMATCH = "rematch"
         TIMEOUT = "timeout"
         ABANDON = "abandon"
+        ABORT = "abort"
 
     match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
     seq = models.PositiveIntegerField()

@@ -293,6 +293,15 @@ def _request_rematch(
     return _append(match, before, "rematch", seat, player, now, move={"match": new_match.pk})
 
 
+def abort_match(match_id: int, reason: str) -> dict[str, Any]:
+    """Stop a waiting or active match (staff); logged like any other event."""
+    with transaction.atomic():
+        match = lock_match(match_id)
+        event, after = _append(match, match_data(match, seats_of(match_id)), "abort", None, None, timezone.now(),
+                               move={"reason": reason})  # fmt: skip
+    return event_broadcast(event, after)
+
+
 def apply_move(match_id: int, player: Player | None, move: Any, expected_seq: int | None = None) -> dict[str, Any]:
     return act(match_id, player, "move", move, expected_seq)
 

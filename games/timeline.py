@@ -38,7 +38,7 @@ MAX_SECONDS = 24 * 3600
 MatchData = dict[str, Any]
 Event = dict[str, Any]
 
-# Event kinds a player may send; "join", "timeout" and "abandon" come from the server.
+# Event kinds a player may send; "join", "timeout", "abandon" and "abort" come from the server.
 PLAYER_ACTIONS = ("move", "resign", "offer_draw", "accept_draw", "rematch")
 
 
@@ -230,6 +230,13 @@ def _on_abandon(data: MatchData, event: Event, player: Any) -> None:
     _finish(data, _other_seats_win(data, event["move"]["seats"], "abandoned"))
 
 
+def _on_abort(data: MatchData, event: Event, player: Any) -> None:
+    """Staff stop a match that has not ended: no result, nobody wins."""
+    if data["status"] not in (WAITING, ACTIVE):
+        raise GameError("match_not_active", f"the match is {data['status']}")
+    data["status"] = ABORTED
+
+
 _HANDLERS = {
     "join": _on_join,
     "move": _on_move,
@@ -239,6 +246,7 @@ _HANDLERS = {
     "rematch": _on_rematch,
     "timeout": _on_timeout,
     "abandon": _on_abandon,
+    "abort": _on_abort,
 }
 
 

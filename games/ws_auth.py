@@ -8,6 +8,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
+from django.conf import settings
 
 from games.accounts import redeem_ticket
 
@@ -17,13 +18,14 @@ class BrowserOriginValidator(OriginValidator):
 
     Browsers always send ``Origin``, and only browsers carry a victim's
     cookies to another site, so a handshake without one (a bot, a test
-    client) cannot be cross-site WebSocket hijacking and is let through;
-    it still needs a ticket or a session to act as a player.
+    client) cannot be cross-site WebSocket hijacking and is let through
+    (unless ``WEBSOCKET_ALLOW_MISSING_ORIGIN`` is off); it still needs a
+    ticket or a session to act as a player.
     """
 
     def valid_origin(self, parsed_origin: Any) -> bool:
         if parsed_origin is None:
-            return True
+            return settings.WEBSOCKET_ALLOW_MISSING_ORIGIN
         return super().valid_origin(parsed_origin)
 
 

@@ -4,6 +4,7 @@ middleware, routing, consumer) and the configured channel layer."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -12,11 +13,12 @@ from channels.layers import get_channel_layer
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from games import services
 from games.accounts import issue_ticket
 from games.broadcast import match_group
-from games.models import Match, MatchEvent, Player
+from games.models import Match, MatchEvent, Player, Ticket
 from tests.conftest import ORIGIN, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -231,6 +233,33 @@ async def test_tickets_work_once(active_match: dict, alice: Player, transactiona
     assert connected
     assert await second.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
     await first.close()
+
+
+async def test_expired_ticket_closes_with_4401(active_match: dict, alice: Player, transactional_db: None) -> None:
+    ticket, _ = await database_sync_to_async(issue_ticket)(alice)
+    await database_sync_to_async(Ticket.objects.update)(expires_at=timezone.now() - timedelta(seconds=1))
+    client, _, _ = await open_socket(active_match["id"], query=f"ticket={ticket}")
+    assert await client.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4401}
+
+
+async def test_broadcast_waits_for_commit(
+    active_match: dict, alice: Player, bob: Player, connect: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A move whose transaction fails after the log write must reach nobody."""
+    b = await connect(active_match["id"], bob)
+    await b.next("snapshot")
+    real_on_commit = services.transaction.on_commit
+
+    def on_commit_then_fail(callback: Any, robust: bool = False) -> None:
+        real_on_commit(callback, robust=robust)
+        raise RuntimeError("the database went away before COMMIT")
+
+    with monkeypatch.context() as patched, pytest.raises(RuntimeError):
+        patched.setattr(services.transaction, "on_commit", on_commit_then_fail)
+        await database_sync_to_async(services.apply_move)(active_match["id"], alice, {"cell": 0})
+    await b.nothing_but_presence(timeout=0.5)
+    match = await database_sync_to_async(Match.objects.get)(pk=active_match["id"])
+    assert match.seq == active_match["seq"]
 
 
 async def test_forged_ticket_closes_with_4401(active_match: dict, transactional_db: None) -> None:

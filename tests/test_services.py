@@ -201,7 +201,11 @@ def test_concurrent_moves_without_seq_never_lose_an_update(active_match: dict, a
     # Whatever the interleaving, every accepted move is in the log once, the
     # seqs have no holes, and the stored state is the log's replay.
     accepted = [o for o in outcomes if isinstance(o, dict)]
+    refused = [o for o in outcomes if not isinstance(o, dict)]
+    assert accepted, outcomes
+    assert all(isinstance(r, GameError) and r.code == "not_your_turn" for r in refused), outcomes
     assert sorted(o["seq"] for o in accepted) == list(range(3, 3 + len(accepted)))
+    assert Match.objects.get(pk=match_id).seq == 2 + len(accepted)
     assert_state_is_replay_of_log(match_id)
 
 
