@@ -350,3 +350,20 @@ async def test_reconnecting_in_time_resumes_the_same_seat(
     await asyncio.sleep(2)
     await again.move({"cell": 4}, seq=snapshot["match"]["seq"])
     assert (await again.next("event"))["event"]["seat"] == 0  # not abandoned: it was back in time
+
+
+async def test_a_clock_started_after_the_deadline_still_flags(alice: Player, bob: Player, connect: Callable) -> None:
+    """Deadlines are data: a worker that was down when one passed (a restart)
+    applies it as soon as it runs, with nobody sending anything."""
+    match_id = await seated(alice, bob, "tictactoe", {"move_timeout": 1})
+    b = await connect(match_id, bob)
+    await b.next("snapshot")
+    await asyncio.sleep(1.2)  # the deadline passes with no clock running
+    stop = asyncio.Event()
+    worker = asyncio.create_task(run_clock(0.05, stop))
+    try:
+        flagged = await b.next("event", timeout=3)
+    finally:
+        stop.set()
+        await worker
+    assert flagged["event"]["kind"] == "timeout" and flagged["match"]["result"] == {"winner": 1, "reason": "timeout"}
