@@ -161,6 +161,10 @@ GAMES_CLOCK_POLL_SECONDS = float(os.environ.get("GAMES_CLOCK_POLL_SECONDS", 0.2)
 # marked for three periods belong to a process that died and are closed.
 GAMES_HEARTBEAT_SECONDS = float(os.environ.get("GAMES_HEARTBEAT_SECONDS", 15))
 
+# The gateway named in an entry's payment instructions ("stripe", or the slug
+# of a Standard Webhooks provider configured with PAYMENTS_<SLUG>_WEBHOOK_SECRET).
+PAYMENTS_PROVIDER = os.environ.get("PAYMENTS_PROVIDER", "stripe")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -44,6 +44,15 @@ def player_for_user(user) -> Player | None:
     return player
 
 
+def rotate_token(user) -> str:
+    """A fresh API token for ``user`` (made a player if needed); the old one stops working."""
+    player = player_for_user(user)
+    token = secrets.token_urlsafe(32)
+    player.token_hash = hash_secret(token)
+    player.save(update_fields=["token_hash"])
+    return token
+
+
 def issue_ticket(player: Player) -> tuple[str, int]:
     """A single-use WebSocket ticket and its lifetime in seconds."""
     ttl = settings.GAMES_TICKET_TTL_SECONDS

@@ -7,21 +7,24 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from games import services
+from games import services, tournaments
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
-from games.models import Player
+from games.models import Player, Tournament
 from games.payloads import event_view, match_view
 from games.rules import GAMES
 from games.schemas import (
     CreateMatchIn,
     CreatePlayerIn,
+    CreateTournamentIn,
+    EntryCreatedOut,
     EventsAfterIn,
     EventsOut,
     GamesOut,
@@ -29,6 +32,8 @@ from games.schemas import (
     MoveIn,
     PlayerOut,
     TicketOut,
+    TournamentOut,
+    TournamentsOut,
 )
 from games.timeline import seat_of
 
@@ -41,7 +46,11 @@ STATUS_FOR_CODE = {
     "not_authenticated": 401,
     "not_a_player": 403,
     "csrf_failed": 403,
+    "forbidden": 403,
     "not_found": 404,
+    "registration_closed": 409,
+    "already_entered": 409,
+    "tournament_full": 409,
     "draw_not_allowed": 409,
     "no_draw_offer": 409,
     "rematch_requested": 409,
@@ -147,3 +156,49 @@ def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
 def create_ticket(request: HttpRequest) -> dict:
     ticket, expires_in = issue_ticket(request.auth)
     return {"ticket": ticket, "expires_in": expires_in}
+
+
+def _require_staff(player: Player) -> None:
+    if not player.user.is_staff:
+        raise services.GameError("forbidden", "only staff may do this (see manage.py apitoken)")
+
+
+@api.post("/tournaments", response={201: TournamentOut}, auth=PLAYER_AUTH)
+def create_tournament(request: HttpRequest, body: CreateTournamentIn) -> Status:
+    _require_staff(request.auth)
+    tournament = tournaments.create_tournament(
+        body.name, body.game, body.options, body.entry_fee, body.currency, body.capacity, body.starts_at
+    )
+    return Status(201, tournaments.tournament_view(tournament))
+
+
+@api.get("/tournaments", response=TournamentsOut, auth=None)
+def list_tournaments(request: HttpRequest) -> dict:
+    recent = Tournament.objects.select_related("winner")[:100]
+    return {"tournaments": [tournaments.tournament_view(t) for t in recent]}
+
+
+@api.get("/tournaments/{tournament_id}", response=TournamentOut, auth=None)
+def get_tournament(request: HttpRequest, tournament_id: int) -> dict:
+    return tournaments.tournament_view(tournaments.get_tournament(tournament_id))
+
+
+@api.post("/tournaments/{tournament_id}/entries", response={201: EntryCreatedOut}, auth=PLAYER_AUTH)
+def enter_tournament(request: HttpRequest, tournament_id: int) -> Status:
+    entry = tournaments.enter(tournament_id, request.auth)
+    tournament = entry.tournament
+    payment = None
+    if tournament.entry_fee:
+        payment = {
+            "provider": settings.PAYMENTS_PROVIDER,
+            "client_reference_id": entry.client_reference_id,
+            "amount": tournament.entry_fee,
+            "currency": tournament.currency,
+        }
+    return Status(201, {"entry": {"id": entry.pk, "status": entry.status}, "payment": payment})
+
+
+@api.post("/tournaments/{tournament_id}/start", response=TournamentOut, auth=PLAYER_AUTH)
+def start_tournament(request: HttpRequest, tournament_id: int) -> dict:
+    _require_staff(request.auth)
+    return tournaments.tournament_view(tournaments.start(tournament_id))

@@ -26,10 +26,14 @@ def event_broadcast(event: Event, data: MatchData) -> dict[str, Any]:
     return {"type": "match.event", "seq": event["seq"], "event": event, "match": data}
 
 
-def send_to_match(match_id: int, message: dict[str, Any]) -> None:
+def send_to_group(group: str, message: dict[str, Any]) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(match_group(match_id), message)
+        async_to_sync(get_channel_layer().group_send)(group, message)
     except Exception:
-        # The event is committed; clients recover it by seq. Never turn a
-        # layer outage into a failed move.
-        logger.exception("broadcast to match %s failed", match_id)
+        # What was sent about is committed; clients recover it by seq. Never
+        # turn a layer outage into a failed move or payment.
+        logger.exception("broadcast to %s failed", group)
+
+
+def send_to_match(match_id: int, message: dict[str, Any]) -> None:
+    send_to_group(match_group(match_id), message)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from games import services
 from games.presence import sweep_stale
+from games.tournaments import start_due
 
 logger = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 1.0
@@ -44,8 +45,9 @@ def settle_due(now: datetime | None = None) -> int:
 
 
 async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
-    """Settle due deadlines every ``poll`` seconds, and sweep dead servers'
-    sockets every second, until ``stop`` is set."""
+    """Settle due deadlines every ``poll`` seconds; every second, also sweep
+    dead servers' sockets and start tournaments whose time has come; until
+    ``stop`` is set."""
     loop = asyncio.get_running_loop()
     next_sweep = loop.time()
     while stop is None or not stop.is_set():
@@ -53,6 +55,7 @@ async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
             if loop.time() >= next_sweep:
                 next_sweep = loop.time() + SWEEP_EVERY_SECONDS
                 await database_sync_to_async(sweep_stale)()
+                await database_sync_to_async(start_due)()
             await database_sync_to_async(settle_due)()
         except Exception:
             logger.exception("clock tick failed")

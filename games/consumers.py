@@ -24,13 +24,32 @@ from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, 
 from games.models import Player
 from games.payloads import event_message, match_view, snapshot_message
 from games.timeline import MatchData, seat_of
+from games.tournaments import get_tournament, player_group, tournament_group, tournament_view
 
 CLOSE_UNKNOWN_MATCH = 4404
 CLOSE_BAD_TICKET = 4401
 
 
-class MatchConsumer(AsyncWebsocketConsumer):
+class PlayerSocket(AsyncWebsocketConsumer):
+    """What every socket does first: accept (a close code needs an accepted
+    socket), refuse a bad ticket with 4401, and find the player, if any."""
+
     player: Player | None = None
+
+    async def open(self) -> bool:
+        await self.accept()
+        background.ensure_started()
+        if self.scope.get("ticket_rejected"):
+            await self.close(code=CLOSE_BAD_TICKET)
+            return False
+        self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
+        return True
+
+    async def send_json(self, payload: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(payload, separators=(",", ":")))
+
+
+class MatchConsumer(PlayerSocket):
     seat: int | None = None
     last_seq: int = -1
     joined_group: bool = False
@@ -39,12 +58,8 @@ class MatchConsumer(AsyncWebsocketConsumer):
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
         self.group = match_group(self.match_id)
         self.own_refs: dict[int, Any] = {}
-        await self.accept()
-        background.ensure_started()
-        if self.scope.get("ticket_rejected"):
-            await self.close(code=CLOSE_BAD_TICKET)
+        if not await self.open():
             return
-        self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
         # Join the group before reading the snapshot: an event committed in
         # between arrives later with seq <= the snapshot's and is dropped.
         await self.channel_layer.group_add(self.group, self.channel_name)
@@ -188,5 +203,54 @@ class MatchConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, message: str, ref: Any = None) -> None:
         await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
 
-    async def send_json(self, payload: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(payload, separators=(",", ":")))
+
+class TournamentConsumer(PlayerSocket):
+    """``/ws/tournaments/<id>/``: the whole tournament view whenever it
+    changes (newest ``seq`` wins: each message is complete, so a lost one is
+    repaired by the next), and, for an entrant, ``match_ready`` when a
+    bracket match of theirs starts."""
+
+    last_seq: int = -1
+    groups_joined: tuple[str, ...] = ()
+
+    async def connect(self) -> None:
+        self.tournament_id = int(self.scope["url_route"]["kwargs"]["tournament_id"])
+        if not await self.open():
+            return
+        groups = [tournament_group(self.tournament_id)]
+        if self.player is not None:
+            groups.append(player_group(self.player.pk))
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = tuple(groups)
+        try:
+            view = await database_sync_to_async(tournament_snapshot)(self.tournament_id)
+        except services.GameError:
+            await self.close(code=CLOSE_UNKNOWN_MATCH)
+            return
+        await self.tournament_changed({"tournament": view})
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "code": "bad_message", "message": "this socket only listens", "ref": None}
+        )
+
+    async def tournament_changed(self, message: dict[str, Any]) -> None:
+        view = message["tournament"]
+        if view["seq"] <= self.last_seq:
+            return
+        self.last_seq = view["seq"]
+        await self.send_json({"type": "tournament", "tournament": view})
+
+    async def tournament_match(self, message: dict[str, Any]) -> None:
+        data = message["match"]
+        view = match_view(data, message["seat"], timezone.now())
+        await self.send_json({"type": "match_ready", "tournament": message["tournament"], "match": view})
+
+
+def tournament_snapshot(tournament_id: int) -> dict[str, Any]:
+    return tournament_view(get_tournament(tournament_id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from ninja import Field, Schema
@@ -108,3 +109,76 @@ class EventsOut(Schema):
 class TicketOut(Schema):
     ticket: str
     expires_in: int
+
+
+class CreateTournamentIn(StrictInput):
+    name: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    game: StrictStr
+    options: dict[str, Any] = Field(default_factory=dict)
+    entry_fee: Annotated[StrictInt, Field(ge=0)] = 0
+    currency: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = "eur"
+    capacity: Annotated[StrictInt, Field(ge=2, le=1024)]
+    starts_at: datetime | None = None
+
+
+class TournamentPlayerOut(Schema):
+    id: int
+    name: str
+
+
+class TournamentEntryOut(Schema):
+    id: int
+    player: TournamentPlayerOut
+    status: str
+
+
+class BracketMatchOut(Schema):
+    slot: int
+    players: list[TournamentPlayerOut | None]
+    match: int | None
+    status: str
+    winner: TournamentPlayerOut | None
+    games: list[int]
+
+
+class BracketRoundOut(Schema):
+    round: int
+    matches: list[BracketMatchOut]
+
+
+class TournamentOut(Schema):
+    id: int
+    name: str
+    game: str
+    options: dict[str, Any]
+    entry_fee: int
+    currency: str
+    capacity: int
+    starts_at: str | None
+    status: str
+    seq: int
+    confirmed: int
+    entries: list[TournamentEntryOut]
+    bracket: list[BracketRoundOut]
+    winner: TournamentPlayerOut | None
+
+
+class TournamentsOut(Schema):
+    tournaments: list[TournamentOut]
+
+
+class EntryStatusOut(Schema):
+    id: int
+    status: str
+
+
+class PaymentOut(Schema):
+    provider: str
+    client_reference_id: str
+    amount: int
+    currency: str
+
+
+class EntryCreatedOut(Schema):
+    entry: EntryStatusOut
+    payment: PaymentOut | None

@@ -21,6 +21,7 @@ from games.broadcast import event_broadcast, send_to_match
 from games.errors import GameError
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
 from games.rules import InvalidOptions, UnknownGame, get_game
+from games.signals import match_ended
 from games.timeline import Event, MatchData, format_time
 
 __all__ = ["GameError"]
@@ -156,6 +157,8 @@ def _append(
     MatchEvent.objects.create(match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now)
     _store(match, after, now)
     transaction.on_commit(lambda: send_to_match(match.pk, event_broadcast(event, after)), robust=True)
+    if before["status"] != after["status"] and after["status"] in (timeline.FINISHED, timeline.ABORTED):
+        match_ended.send(sender=Match, match=match, data=after)
     return event, after
 
 
@@ -178,7 +181,9 @@ def _seat_player(match: Match, before: MatchData, player: Player, seat_number: i
     return after
 
 
-def _new_match(game_slug: str, options: dict[str, Any], seat_count: int, creator: Player) -> tuple[Match, MatchData]:
+def _new_match(
+    game_slug: str, options: dict[str, Any], seat_count: int, creator: Player, **fields: Any
+) -> tuple[Match, MatchData]:
     game = get_game(game_slug)
     match = Match.objects.create(
         game=game.slug,
@@ -186,8 +191,19 @@ def _new_match(game_slug: str, options: dict[str, Any], seat_count: int, creator
         options=options,
         created_by=creator,
         state=game.initial_state(seat_count, options),
+        **fields,
     )
     return match, timeline.initial(match.pk, game.slug, seat_count, options)
+
+
+def start_match(players: list[Player], game_slug: str, options: dict[str, Any], **fields: Any) -> MatchData:
+    """A match with every seat taken at once, in order (tournaments, rematches).
+    Must run inside a transaction."""
+    match, data = _new_match(game_slug, options, len(players), players[0], **fields)
+    now = timezone.now()
+    for seat, player in enumerate(players):
+        data = _seat_player(match, data, player, seat, now)
+    return data
 
 
 def create_match(
@@ -284,13 +300,11 @@ def _request_rematch(
         return _append(match, before, "rematch", seat, player, now)
     seated = {p["seat"]: p["id"] for p in before["players"]}
     players = Player.objects.in_bulk(seated.values())
-    creator = players[seated[(before["seats"] - 1) % before["seats"]]]
-    new_match, data = _new_match(match.game, match.options, match.seat_count, creator)
-    for new_seat in range(before["seats"]):
-        data = _seat_player(new_match, data, players[seated[(new_seat - 1) % before["seats"]]], new_seat, now)
+    rotated = [players[seated[(new_seat - 1) % before["seats"]]] for new_seat in range(before["seats"])]
+    data = start_match(rotated, match.game, match.options)
     rematch = {"type": "match.rematch", "match": data}
     transaction.on_commit(lambda: send_to_match(match.pk, rematch), robust=True)
-    return _append(match, before, "rematch", seat, player, now, move={"match": new_match.pk})
+    return _append(match, before, "rematch", seat, player, now, move={"match": data["id"]})
 
 
 def abort_match(match_id: int, reason: str) -> dict[str, Any]:

@@ -1,0 +1,8 @@
+"""Signals the match service sends, so other parts (tournaments) can react
+inside the same transaction without the service knowing about them."""
+
+from django.dispatch import Signal
+
+# Sent with ``match`` (the locked Match row) and ``data`` (match data) when a
+# match finishes or is aborted, inside the transaction that ended it.
+match_ended = Signal()
