@@ -1,0 +1,339 @@
+"""Payment webhooks: Stripe's and Standard Webhooks' signatures, made with
+the official packages' own helpers; bad, old and replayed deliveries;
+concurrency; every processing outcome."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import standardwebhooks
+import stripe
+from django.db import connection
+from django.test import Client
+
+from games import payments
+from games.models import Entry, PaymentEvent, Player, Tournament
+from games.tournaments import create_tournament, enter
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STRIPE_SECRET = "whsec_test_stripe_secret"
+OLD_STRIPE_SECRET = "whsec_previous_stripe_secret"
+ACME_SECRET = "whsec_" + base64.b64encode(b"acme gateway shared secret!").decode()
+
+
+@pytest.fixture(autouse=True)
+def webhook_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STRIPE_WEBHOOK_SECRET", f"{STRIPE_SECRET}, {OLD_STRIPE_SECRET}")
+    monkeypatch.setenv("PAYMENTS_ACME_WEBHOOK_SECRET", ACME_SECRET)
+
+
+@pytest.fixture
+def tournament() -> Tournament:
+    return create_tournament("Cup", "tictactoe", {}, 500, "eur", 2, None)
+
+
+@pytest.fixture
+def entry(tournament: Tournament, alice: Player) -> Entry:
+    return enter(tournament.pk, alice)
+
+
+def checkout_event(entry: Entry, event_id: str = "evt_1", amount: int = 500, currency: str = "eur",
+                   kind: str = "checkout.session.completed", payment_status: str = "paid") -> str:  # fmt: skip
+    session = {
+        "id": "cs_test_1",
+        "object": "checkout.session",
+        "client_reference_id": entry.client_reference_id,
+        "amount_total": amount,
+        "currency": currency,
+        "payment_intent": f"pi_{entry.pk}",
+        "payment_status": payment_status,
+    }
+    return json.dumps({"id": event_id, "object": "event", "type": kind, "data": {"object": session}})
+
+
+def post_stripe(body: str, secret: str = STRIPE_SECRET, timestamp: int | None = None, header: str | None = None):
+    signature = header if header is not None else stripe.WebhookSignature.generate_signature_header(
+        body, secret, timestamp
+    )
+    return Client().post("/webhooks/stripe", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
+
+
+def standard_headers(body: str, msg_id: str, secret: str = ACME_SECRET, at: datetime | None = None) -> dict:
+    at = at or datetime.now(UTC)
+    signature = standardwebhooks.Webhook(secret).sign(msg_id, at, body)
+    return {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(int(at.timestamp())),
+            "HTTP_WEBHOOK_SIGNATURE": signature}  # fmt: skip
+
+
+def post_standard(body: str, msg_id: str, provider: str = "acme", **overrides: Any):
+    headers = {**standard_headers(body, msg_id), **overrides}
+    return Client().post(f"/webhooks/payments/{provider}", body, content_type="application/json", **headers)
+
+
+def standard_payment(entry: Entry, kind: str = "payment.succeeded", amount: int = 500, currency: str = "eur") -> str:
+    data = {"reference": entry.client_reference_id, "amount": amount, "currency": currency}
+    return json.dumps({"type": kind, "timestamp": "2026-11-25T12:00:00Z", "data": data})
+
+
+def status_of(entry: Entry) -> str:
+    return Entry.objects.get(pk=entry.pk).status
+
+
+# --- Standard Webhooks ---------------------------------------------------------
+
+
+def test_the_specifications_test_vector(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The example from the Standard Webhooks specification, verified at the
+    time it was signed."""
+    secret, msg_id, timestamp = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330
+    body, expected = '{"test": 2432232314}', "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert standardwebhooks.Webhook(secret).sign(msg_id, datetime.fromtimestamp(timestamp, UTC), body) == expected
+
+    class Then(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> datetime:
+            return datetime.fromtimestamp(timestamp, UTC)
+
+    monkeypatch.setattr(standardwebhooks.webhooks, "datetime", Then)
+    monkeypatch.setenv("PAYMENTS_SPEC_WEBHOOK_SECRET", secret)
+    headers = {"HTTP_WEBHOOK_ID": msg_id, "HTTP_WEBHOOK_TIMESTAMP": str(timestamp), "HTTP_WEBHOOK_SIGNATURE": expected}
+    response = Client().post("/webhooks/payments/spec", body, content_type="application/json", **headers)
+    assert response.status_code == 200  # verified; its type is unknown to us, so stored and ignored
+    stored = PaymentEvent.objects.get(event_id=msg_id)
+    assert (stored.signature_valid, stored.outcome) == (True, "ignored")
+
+
+def test_standard_payment_confirms_and_refund_frees_the_place(entry: Entry) -> None:
+    assert post_standard(standard_payment(entry), "msg_1").json()["outcome"] == "processed"
+    assert status_of(entry) == "confirmed"
+    assert post_standard(standard_payment(entry, "payment.refunded"), "msg_2").status_code == 200
+    assert status_of(entry) == "refunded"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"HTTP_WEBHOOK_SIGNATURE": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},  # wrong signature
+        {"HTTP_WEBHOOK_SIGNATURE": "v1nocomma"},  # malformed header
+        {"HTTP_WEBHOOK_SIGNATURE": "v1,***"},  # not base64
+        {"HTTP_WEBHOOK_TIMESTAMP": str(int(time.time()) - 600)},  # too old
+        {"HTTP_WEBHOOK_TIMESTAMP": "soon"},
+        {"HTTP_WEBHOOK_ID": "msg_other"},  # the id is signed too
+    ],
+)
+def test_bad_standard_signatures_get_400_and_change_nothing(entry: Entry, change: dict) -> None:
+    response = post_standard(standard_payment(entry), "msg_1", **change)
+    assert response.status_code == 400
+    assert status_of(entry) == "pending_payment"
+    stored = PaymentEvent.objects.get()
+    assert (stored.signature_valid, stored.outcome) == (False, "invalid_signature")
+
+
+def test_a_forged_delivery_cannot_block_the_real_event_id(entry: Entry) -> None:
+    body = standard_payment(entry)
+    forged = post_standard(body, "msg_1", HTTP_WEBHOOK_SIGNATURE="v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
+    assert forged.status_code == 400
+    assert post_standard(body, "msg_1").status_code == 200
+    assert status_of(entry) == "confirmed"
+
+
+def test_unknown_or_unconfigured_provider_is_404(entry: Entry) -> None:
+    assert post_standard(standard_payment(entry), "msg_1", provider="nobody").status_code == 404
+    assert post_standard(standard_payment(entry), "msg_1", provider="Bad!").status_code == 404
+    assert not PaymentEvent.objects.exists()
+
+
+# --- Stripe --------------------------------------------------------------------
+
+
+def test_stripe_checkout_confirms_the_entry(entry: Entry) -> None:
+    response = post_stripe(checkout_event(entry))
+    assert response.status_code == 200 and response.json()["outcome"] == "processed"
+    stored = Entry.objects.get(pk=entry.pk)
+    assert (stored.status, stored.amount_paid, stored.payment_intent) == ("confirmed", 500, f"pi_{entry.pk}")
+    event = PaymentEvent.objects.get()
+    assert (event.provider, event.event_id, event.type, event.signature_valid) == (
+        "stripe", "evt_1", "checkout.session.completed", True,
+    )  # fmt: skip
+    assert json.loads(event.body)["data"]["object"]["client_reference_id"] == entry.client_reference_id
+    assert event.headers["stripe-signature"].startswith("t=")
+
+
+def test_a_rotated_secret_still_verifies(entry: Entry) -> None:
+    assert post_stripe(checkout_event(entry), secret=OLD_STRIPE_SECRET).status_code == 200
+    assert status_of(entry) == "confirmed"
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    ["body", "secret", "old", "missing", "garbage"],
+)
+def test_bad_stripe_signatures_get_400_and_change_nothing(entry: Entry, tamper: str) -> None:
+    body = checkout_event(entry)
+    if tamper == "body":
+        signed = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET)
+        response = post_stripe(body.replace('"amount_total": 500', '"amount_total": 5'), header=signed)
+    elif tamper == "secret":
+        response = post_stripe(body, secret="whsec_someone_else")
+    elif tamper == "old":
+        response = post_stripe(body, timestamp=int(time.time()) - 301)
+    elif tamper == "missing":
+        response = Client().post("/webhooks/stripe", body, content_type="application/json")
+    else:
+        response = post_stripe(body, header="t=abc,v1=zz")
+    assert response.status_code == 400
+    assert status_of(entry) == "pending_payment"
+    assert PaymentEvent.objects.get().outcome == "invalid_signature"
+
+
+def test_a_replayed_delivery_does_nothing_twice(entry: Entry, tournament: Tournament) -> None:
+    body = checkout_event(entry)
+    assert post_stripe(body).status_code == 200
+    seq = Tournament.objects.get(pk=tournament.pk).seq
+    again = post_stripe(body)
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert Tournament.objects.get(pk=tournament.pk).seq == seq  # nothing was pushed again
+    assert sorted(PaymentEvent.objects.values_list("duplicate", "outcome")) == [(False, "processed"), (True, "duplicate")]
+
+
+def concurrently(calls: list) -> list:
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        try:
+            results[index] = calls[index]()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_twenty_identical_deliveries_at_once_have_exactly_one_effect(entry: Entry, tournament: Tournament) -> None:
+    body = checkout_event(entry)
+    header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET)
+    responses = concurrently([lambda: post_stripe(body, header=header) for _ in range(20)])
+    assert [r.status_code for r in responses] == [200] * 20
+    outcomes = sorted(r.json()["outcome"] for r in responses)
+    assert outcomes == ["duplicate"] * 19 + ["processed"]
+    assert PaymentEvent.objects.filter(duplicate=False).count() == 1
+    assert PaymentEvent.objects.count() == 20
+    assert status_of(entry) == "confirmed"
+    assert Tournament.objects.get(pk=tournament.pk).seq == 2  # one for the entry, one for the payment
+
+
+def test_concurrent_payments_never_confirm_more_than_capacity(tournament: Tournament, make_player: Any) -> None:
+    entries = [enter(tournament.pk, make_player(f"p{i}")) for i in range(6)]
+    responses = concurrently([lambda e=e: post_stripe(checkout_event(e, f"evt_{e.pk}")) for e in entries])
+    assert [r.status_code for r in responses] == [200] * 6
+    statuses = sorted(status_of(e) for e in entries)
+    assert statuses == ["confirmed"] * 2 + ["refund_due"] * 4
+    assert tournament.capacity == 2
+
+
+@pytest.mark.parametrize(
+    "amount, currency, note",
+    [(400, "eur", "paid 400 eur, the fee is 500 eur"), (500, "usd", "paid 500 usd, the fee is 500 eur")],
+)
+def test_wrong_amount_or_currency_is_flagged_not_confirmed(entry: Entry, amount: int, currency: str, note: str) -> None:
+    response = post_stripe(checkout_event(entry, amount=amount, currency=currency))
+    assert response.status_code == 200 and response.json()["outcome"] == "flagged"
+    stored = Entry.objects.get(pk=entry.pk)
+    assert (stored.status, stored.note) == ("payment_mismatch", note)
+
+
+def test_unknown_entry_and_unknown_types_are_stored_and_acknowledged(entry: Entry) -> None:
+    entry.client_reference_id = "entry_nobody"
+    assert post_stripe(checkout_event(entry)).json()["outcome"] == "flagged"
+    other = json.dumps({"id": "evt_2", "object": "event", "type": "customer.created", "data": {"object": {}}})
+    response = post_stripe(other)
+    assert response.status_code == 200 and response.json()["outcome"] == "ignored"
+    assert PaymentEvent.objects.count() == 2
+
+
+def test_payment_after_the_last_place_went_is_refund_due(tournament: Tournament, entry: Entry, make_player: Any) -> None:
+    late = enter(tournament.pk, make_player("late"))
+    third = enter(tournament.pk, make_player("third"))
+    post_stripe(checkout_event(entry, "evt_a"))
+    post_stripe(checkout_event(late, "evt_b"))
+    assert post_stripe(checkout_event(third, "evt_c")).json()["outcome"] == "flagged"
+    assert status_of(third) == "refund_due"
+
+
+def test_refund_frees_the_place_for_someone_else(tournament: Tournament, entry: Entry, make_player: Any) -> None:
+    second, third = enter(tournament.pk, make_player("b")), enter(tournament.pk, make_player("c"))
+    post_stripe(checkout_event(entry, "evt_a"))
+    post_stripe(checkout_event(second, "evt_b"))
+    refund = {"id": "ch_1", "object": "charge", "payment_intent": f"pi_{entry.pk}", "refunded": True}
+    body = json.dumps({"id": "evt_r", "object": "event", "type": "charge.refunded", "data": {"object": refund}})
+    assert post_stripe(body).json()["outcome"] == "processed"
+    assert status_of(entry) == "refunded"
+    post_stripe(checkout_event(third, "evt_c"))
+    assert status_of(third) == "confirmed"
+
+
+def test_partial_refund_is_flagged_for_staff(entry: Entry) -> None:
+    post_stripe(checkout_event(entry))
+    refund = {"id": "ch_1", "object": "charge", "payment_intent": f"pi_{entry.pk}", "refunded": False,
+              "amount_refunded": 100}  # fmt: skip
+    body = json.dumps({"id": "evt_r", "object": "event", "type": "charge.refunded", "data": {"object": refund}})
+    assert post_stripe(body).json()["outcome"] == "flagged"
+    assert status_of(entry) == "confirmed"
+
+
+def test_asynchronous_payments(entry: Entry, make_player: Any, tournament: Tournament) -> None:
+    assert post_stripe(checkout_event(entry, payment_status="unpaid")).json()["outcome"] == "processed"
+    assert status_of(entry) == "pending_payment"
+    succeeded = checkout_event(entry, "evt_2", kind="checkout.session.async_payment_succeeded")
+    assert post_stripe(succeeded).json()["outcome"] == "processed"
+    assert status_of(entry) == "confirmed"
+    other = enter(tournament.pk, make_player("other"))
+    failed = checkout_event(other, "evt_3", kind="checkout.session.async_payment_failed", payment_status="unpaid")
+    post_stripe(failed)
+    stored = Entry.objects.get(pk=other.pk)
+    assert (stored.status, stored.note) == ("pending_payment", "the asynchronous payment failed")
+
+
+def test_a_processing_failure_is_500_rolled_back_and_retried(
+    entry: Entry, tournament: Tournament, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = payments.changed
+    calls = {"n": 0}
+
+    def flaky(t: Tournament) -> None:  # fails after the entry row was written
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("database connection lost")
+        real(t)
+
+    monkeypatch.setattr(payments, "changed", flaky)
+    body = checkout_event(entry)
+    failed = post_stripe(body)
+    assert failed.status_code == 500
+    assert status_of(entry) == "pending_payment"  # rolled back, including the amount written before the failure
+    assert Entry.objects.get(pk=entry.pk).amount_paid is None
+    stored = PaymentEvent.objects.get()
+    assert stored.outcome == "failed" and "database connection lost" in stored.error
+    retried = post_stripe(body)  # the gateway's retry of the same event
+    assert retried.status_code == 200 and retried.json()["outcome"] == "processed"
+    assert status_of(entry) == "confirmed"
+
+
+def test_signed_but_malformed_payloads_are_flagged_not_retried_forever(entry: Entry) -> None:
+    body = json.dumps({"id": "evt_m", "object": "event", "type": "checkout.session.completed", "data": {}})
+    response = post_stripe(body)
+    assert response.status_code == 200 and response.json()["outcome"] == "flagged"
+    assert "malformed payload" in PaymentEvent.objects.get().error
