@@ -84,13 +84,13 @@ class Client:
     async def receive(self, timeout: float = 3) -> dict[str, Any]:
         return await self.communicator.receive_json_from(timeout=timeout)
 
-    async def next(self, kind: str, timeout: float = 3) -> dict[str, Any]:
-        """The next message of type ``kind``, skipping presence notices."""
+    async def next(self, kind: str, timeout: float = 3, skip: tuple[str, ...] = ("presence",)) -> dict[str, Any]:
+        """The next message of type ``kind``, skipping those of the ``skip`` types."""
         while True:
             message = await self.receive(timeout)
             if message["type"] == kind:
                 return message
-            assert message["type"] == "presence", f"expected {kind}, got {message}"
+            assert message["type"] in skip, f"expected {kind}, got {message}"
 
     async def presence(self, seat: int, connected: bool, timeout: float = 3) -> dict[str, Any]:
         """The next presence notice for ``seat`` saying ``connected``."""
@@ -112,15 +112,13 @@ class Client:
         await self.communicator.disconnect()
 
 
-async def open_socket(
-    match_id: int,
-    player: Player | None = None,
-    headers: list[tuple[bytes, bytes]] | None = None,
-    query: str = "",
+async def open_path(
+    path: str, player: Player | None = None, headers: list[tuple[bytes, bytes]] | None = None, query: str = ""
 ) -> tuple[Client, bool, int | None]:
+    """Open a socket on ``path`` of the real ASGI application, as ``player``
+    (by ticket) or anonymously."""
     from gameproject.asgi import application
 
-    path = f"/ws/matches/{match_id}/"
     if player is not None:
         ticket, _ = await database_sync_to_async(issue_ticket)(player)
         query = f"ticket={ticket}"
@@ -129,6 +127,12 @@ async def open_socket(
     communicator = WebsocketCommunicator(application, path, headers=headers if headers is not None else [ORIGIN])
     connected, code = await communicator.connect()
     return Client(communicator), connected, code
+
+
+async def open_socket(
+    match_id: int, player: Player | None = None, headers: list[tuple[bytes, bytes]] | None = None, query: str = ""
+) -> tuple[Client, bool, int | None]:
+    return await open_path(f"/ws/matches/{match_id}/", player, headers, query)
 
 
 @pytest.fixture

@@ -59,8 +59,8 @@ def checkout_event(entry: Entry, event_id: str = "evt_1", amount: int = 500, cur
 
 
 def post_stripe(body: str, secret: str = STRIPE_SECRET, timestamp: int | None = None, header: str | None = None):
-    signature = header if header is not None else stripe.WebhookSignature.generate_signature_header(
-        body, secret, timestamp
+    signature = (
+        header if header is not None else stripe.WebhookSignature.generate_signature_header(body, secret, timestamp)
     )
     return Client().post("/webhooks/stripe", body, content_type="application/json", HTTP_STRIPE_SIGNATURE=signature)
 
@@ -200,7 +200,10 @@ def test_a_replayed_delivery_does_nothing_twice(entry: Entry, tournament: Tourna
     again = post_stripe(body)
     assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
     assert Tournament.objects.get(pk=tournament.pk).seq == seq  # nothing was pushed again
-    assert sorted(PaymentEvent.objects.values_list("duplicate", "outcome")) == [(False, "processed"), (True, "duplicate")]
+    assert sorted(PaymentEvent.objects.values_list("duplicate", "outcome")) == [
+        (False, "processed"),
+        (True, "duplicate"),
+    ]
 
 
 def concurrently(calls: list) -> list:
@@ -264,7 +267,9 @@ def test_unknown_entry_and_unknown_types_are_stored_and_acknowledged(entry: Entr
     assert PaymentEvent.objects.count() == 2
 
 
-def test_payment_after_the_last_place_went_is_refund_due(tournament: Tournament, entry: Entry, make_player: Any) -> None:
+def test_payment_after_the_last_place_went_is_refund_due(
+    tournament: Tournament, entry: Entry, make_player: Any
+) -> None:
     late = enter(tournament.pk, make_player("late"))
     third = enter(tournament.pk, make_player("third"))
     post_stripe(checkout_event(entry, "evt_a"))
