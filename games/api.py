@@ -17,6 +17,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from games import services, tournaments
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
+from games.lobby import open_matches
 from games.models import Player, Tournament
 from games.payloads import event_view, match_view
 from games.rules import GAMES
@@ -28,6 +29,8 @@ from games.schemas import (
     EventsAfterIn,
     EventsOut,
     GamesOut,
+    MatchesOut,
+    MatchListIn,
     MatchOut,
     MoveIn,
     PlayerOut,
@@ -126,6 +129,12 @@ def list_games(request: HttpRequest) -> dict:
 def create_match(request: HttpRequest, body: CreateMatchIn) -> Status:
     data = services.create_match(request.auth, body.game, body.options, body.seats)
     return Status(201, _match_for(data, request.auth))
+
+
+@api.get("/matches", response=MatchesOut, auth=None)
+def list_matches(request: HttpRequest, query: Query[MatchListIn]) -> dict:
+    """Matches in one status (waiting ones: the lobby), newest first."""
+    return {"matches": open_matches(query.game, query.status)}
 
 
 @api.post("/matches/{match_id}/join", response=MatchOut, auth=PLAYER_AUTH)

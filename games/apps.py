@@ -6,4 +6,4 @@ class GamesConfig(AppConfig):
     name = "games"
 
     def ready(self) -> None:
-        from games import tournaments  # noqa: F401  (connects the bracket to match endings)
+        from games import lobby, tournaments  # noqa: F401  (their signal receivers)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from games import background, presence, services
 from games.accounts import player_for_user
 from games.broadcast import match_group
+from games.lobby import LOBBY_GROUP, lobby_message
 from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, ResyncMessage, parse_client_message
 from games.models import Player
 from games.payloads import event_message, match_view, snapshot_message
@@ -47,6 +48,15 @@ class PlayerSocket(AsyncWebsocketConsumer):
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))
+
+
+class ListeningSocket(PlayerSocket):
+    """A socket the server only pushes to."""
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        await self.send_json(
+            {"type": "error", "code": "bad_message", "message": "this socket only listens", "ref": None}
+        )
 
 
 class MatchConsumer(PlayerSocket):
@@ -204,7 +214,7 @@ class MatchConsumer(PlayerSocket):
         await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
 
 
-class TournamentConsumer(PlayerSocket):
+class TournamentConsumer(ListeningSocket):
     """``/ws/tournaments/<id>/``: the whole tournament view whenever it
     changes (newest ``seq`` wins: each message is complete, so a lost one is
     repaired by the next), and, for an entrant, ``match_ready`` when a
@@ -234,11 +244,6 @@ class TournamentConsumer(PlayerSocket):
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.send_json(
-            {"type": "error", "code": "bad_message", "message": "this socket only listens", "ref": None}
-        )
-
     async def tournament_changed(self, message: dict[str, Any]) -> None:
         view = message["tournament"]
         if view["seq"] <= self.last_seq:
@@ -250,6 +255,27 @@ class TournamentConsumer(PlayerSocket):
         data = message["match"]
         view = match_view(data, message["seat"], timezone.now())
         await self.send_json({"type": "match_ready", "tournament": message["tournament"], "match": view})
+
+
+class LobbyConsumer(ListeningSocket):
+    """``/ws/lobby/``: the matches waiting for players, whenever that changes."""
+
+    last_at = ""
+
+    async def connect(self) -> None:
+        if not await self.open():
+            return
+        await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)
+        await self.lobby_changed(await database_sync_to_async(lobby_message)())
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(LOBBY_GROUP, self.channel_name)
+
+    async def lobby_changed(self, message: dict[str, Any]) -> None:
+        if message["at"] < self.last_at:
+            return  # an older list overtaken by a newer one
+        self.last_at = message["at"]
+        await self.send_json({"type": "lobby", "matches": message["matches"], "at": message["at"]})
 
 
 def tournament_snapshot(tournament_id: int) -> dict[str, Any]:

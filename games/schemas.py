@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictInt, StrictStr, StringConstraints
@@ -61,6 +61,11 @@ class SeatOut(Schema):
 class ResultOut(Schema):
     winner: int | None
     reason: str
+
+
+class MatchListIn(Schema):
+    status: Literal["waiting", "active", "finished", "aborted"] = "waiting"
+    game: str | None = None
 
 
 class ClockOut(Schema):
@@ -182,3 +187,7 @@ class PaymentOut(Schema):
 class EntryCreatedOut(Schema):
     entry: EntryStatusOut
     payment: PaymentOut | None
+
+
+class MatchesOut(Schema):
+    matches: list[MatchOut]

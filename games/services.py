@@ -21,7 +21,7 @@ from games.broadcast import event_broadcast, send_to_match
 from games.errors import GameError
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
 from games.rules import InvalidOptions, UnknownGame, get_game
-from games.signals import match_ended
+from games.signals import match_ended, match_status_changed
 from games.timeline import Event, MatchData, format_time
 
 __all__ = ["GameError"]
@@ -157,8 +157,10 @@ def _append(
     MatchEvent.objects.create(match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now)
     _store(match, after, now)
     transaction.on_commit(lambda: send_to_match(match.pk, event_broadcast(event, after)), robust=True)
-    if before["status"] != after["status"] and after["status"] in (timeline.FINISHED, timeline.ABORTED):
-        match_ended.send(sender=Match, match=match, data=after)
+    if before["status"] != after["status"] or before["seq"] == 0:
+        match_status_changed.send(sender=Match, match=match)
+        if after["status"] in (timeline.FINISHED, timeline.ABORTED):
+            match_ended.send(sender=Match, match=match, data=after)
     return event, after
 
 

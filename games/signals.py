@@ -6,3 +6,7 @@ from django.dispatch import Signal
 # Sent with ``match`` (the locked Match row) and ``data`` (match data) when a
 # match finishes or is aborted, inside the transaction that ended it.
 match_ended = Signal()
+
+# Sent with ``match`` when a match is created, fills up or ends (its status
+# changes), inside the transaction that changed it.
+match_status_changed = Signal()

@@ -1,0 +1,38 @@
+"""The lobby: matches waiting for players, pushed to ``/ws/lobby/`` whenever
+a match opens, fills or ends, so nobody polls for a game to join."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.dispatch import receiver
+from django.utils import timezone
+
+from games.broadcast import send_to_group
+from games.models import Match
+from games.payloads import match_view
+from games.services import match_data, seats_of
+from games.signals import match_status_changed
+from games.timeline import format_time
+
+LOBBY_GROUP = "lobby"
+LOBBY_SIZE = 100
+
+
+def open_matches(game: str | None = None, status: str = Match.Status.WAITING) -> list[dict[str, Any]]:
+    """Matches in ``status`` (waiting ones by default), newest first, as a spectator sees them."""
+    matches = Match.objects.filter(status=status).order_by("-created_at")
+    if game:
+        matches = matches.filter(game=game)
+    now = timezone.now()
+    return [match_view(match_data(match, seats_of(match.pk)), None, now) for match in matches[:LOBBY_SIZE]]
+
+
+def lobby_message() -> dict[str, Any]:
+    return {"type": "lobby.changed", "matches": open_matches(), "at": format_time(timezone.now())}
+
+
+@receiver(match_status_changed)
+def on_match_status_changed(sender: Any, match: Match, **kwargs: Any) -> None:
+    transaction.on_commit(lambda: send_to_group(LOBBY_GROUP, lobby_message()), robust=True)

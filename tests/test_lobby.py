@@ -1,0 +1,44 @@
+"""The lobby: open matches listed over HTTP and pushed live over /ws/lobby/."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from channels.db import database_sync_to_async
+from django.test import Client
+
+from games import services
+from games.models import Player
+from tests.conftest import open_path
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_list_open_matches_by_game(alice: Player, bob: Player) -> None:
+    waiting = services.create_match(alice, "chess")
+    services.create_match(alice, "connect4")
+    full = services.create_match(bob, "chess")
+    services.join_match(full["id"], alice)
+    listed = Client().get("/api/matches?game=chess").json()["matches"]
+    assert [m["id"] for m in listed] == [waiting["id"]]
+    assert {m["game"] for m in Client().get("/api/matches").json()["matches"]} == {"chess", "connect4"}
+    active = Client().get("/api/matches?status=active").json()["matches"]
+    assert [m["id"] for m in active] == [full["id"]]
+    assert Client().get("/api/matches?status=nonsense").status_code == 400
+
+
+async def test_the_lobby_socket_follows_matches_opening_and_filling(
+    alice: Player, bob: Player, transactional_db: Any
+) -> None:
+    lobby, connected, _ = await open_path("/ws/lobby/")
+    assert connected
+    assert (await lobby.next("lobby"))["matches"] == []
+    created = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    opened = await lobby.next("lobby")
+    assert [(m["id"], m["players"][0]["name"]) for m in opened["matches"]] == [(created["id"], "alice")]
+    await database_sync_to_async(services.join_match)(created["id"], bob)
+    assert (await lobby.next("lobby"))["matches"] == []
+    await lobby.send({"type": "move"})
+    assert (await lobby.next("error"))["code"] == "bad_message"
+    await lobby.close()
