@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from games import timeline
 from games.broadcast import send_to_match
+from games.errors import GameError
 from games.models import Connection, Match, Player, Seat
 from games.services import get_match, lock_match, match_data, seats_of
 from games.timeline import MatchData
@@ -43,6 +44,34 @@ def _announce(match: Match, seat: int, connected: bool) -> None:
     transaction.on_commit(lambda: send_to_match(match.pk, message), robust=True)
 
 
+# This process's open player sockets, channel name -> (match id, seat): what
+# the heartbeat vouches for, and restores if a sweep removed it meanwhile.
+_live: dict[str, tuple[int, int]] = {}
+
+
+def _recount(match: Match, seat_number: int, left_at: datetime | None = None) -> None:
+    """Set the seat's connection count from its rows (the one source of truth),
+    and announce the player when that crosses zero. Runs under the match lock."""
+    seat = Seat.objects.get(match=match, seat=seat_number)
+    was_connected = seat.connections > 0
+    seat.connections = Connection.objects.filter(match=match, seat=seat_number).count()
+    if seat.connections:
+        seat.left_at = None
+    elif was_connected:
+        seat.left_at = left_at or timezone.now()
+    seat.save(update_fields=["connections", "left_at"])
+    if was_connected != (seat.connections > 0):
+        _announce(match, seat_number, seat.connections > 0)
+
+
+def _add_row(match: Match, seat_number: int, channel_name: str) -> None:
+    Connection.objects.create(
+        channel_name=channel_name, match=match, seat=seat_number, server=SERVER_ID, seen_at=timezone.now()
+    )
+    _live[channel_name] = (match.pk, seat_number)
+    _recount(match, seat_number)
+
+
 def socket_opened(match_id: int, player: Player | None, channel_name: str) -> tuple[MatchData, int | None]:
     """Record a socket; returns the match and the player's seat (``None`` for
     spectators). A player's first socket announces them and lifts any
@@ -51,42 +80,46 @@ def socket_opened(match_id: int, player: Player | None, channel_name: str) -> tu
         seat = None
         if player is not None:
             match = lock_match(match_id)
-            seat = Seat.objects.filter(match_id=match_id, player=player).first()
+            seat = Seat.objects.filter(match_id=match_id, player=player).values_list("seat", flat=True).first()
         else:
             match = get_match(match_id)
         if seat is not None:
-            Connection.objects.create(
-                channel_name=channel_name, match=match, seat=seat.seat, server=SERVER_ID, seen_at=timezone.now()
-            )
-            seat.connections += 1
-            seat.left_at = None
-            seat.save(update_fields=["connections", "left_at"])
-            if seat.connections == 1:
-                _announce(match, seat.seat, True)
-        return match_data(match, seats_of(match_id)), seat.seat if seat else None
+            _add_row(match, seat, channel_name)
+        return match_data(match, seats_of(match_id)), seat
 
 
-def socket_closed(channel_name: str, left_at: datetime | None = None) -> None:
-    """Forget a socket; a player's last one announces that they left."""
+def socket_closed(channel_name: str, left_at: datetime | None = None, stale_before: datetime | None = None) -> None:
+    """Forget a socket; a player's last one announces that they left. With
+    ``stale_before`` (the sweep), only if the row is still that stale under
+    the lock: a heartbeat that came in between keeps it."""
+    if stale_before is None:
+        _live.pop(channel_name, None)
     row = Connection.objects.filter(channel_name=channel_name).values("match_id", "seat").first()
     if row is None:
         return
     with transaction.atomic():
         match = lock_match(row["match_id"])
-        if Connection.objects.filter(channel_name=channel_name).delete()[0] == 0:
-            return  # swept meanwhile
-        seat = Seat.objects.get(match=match, seat=row["seat"])
-        seat.connections = max(0, seat.connections - 1)
-        if seat.connections == 0:
-            seat.left_at = left_at or timezone.now()
-        seat.save(update_fields=["connections", "left_at"])
-        if seat.connections == 0:
-            _announce(match, seat.seat, False)
+        rows = Connection.objects.filter(channel_name=channel_name)
+        if stale_before is not None:
+            rows = rows.filter(seen_at__lt=stale_before)
+        if rows.delete()[0]:
+            _recount(match, row["seat"], left_at)
 
 
 def heartbeat() -> int:
-    """Mark this process's sockets as alive; returns how many."""
-    return Connection.objects.filter(server=SERVER_ID).update(seen_at=timezone.now())
+    """Mark this process's sockets alive; re-create any that a sweep removed
+    (say, after the database was unreachable for a while). Returns how many."""
+    refreshed = Connection.objects.filter(server=SERVER_ID).update(seen_at=timezone.now())
+    if refreshed < len(_live):
+        present = set(Connection.objects.filter(channel_name__in=list(_live)).values_list("channel_name", flat=True))
+        for channel_name, (match_id, seat) in list(_live.items()):
+            if channel_name not in present:
+                try:
+                    with transaction.atomic():
+                        _add_row(lock_match(match_id), seat, channel_name)
+                except GameError:
+                    _live.pop(channel_name, None)  # the match was deleted meanwhile
+    return len(_live)
 
 
 def sweep_stale(now: datetime | None = None) -> int:
@@ -95,7 +128,7 @@ def sweep_stale(now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(seconds=settings.GAMES_HEARTBEAT_SECONDS * 3)
     stale: list[dict[str, Any]] = list(Connection.objects.filter(seen_at__lt=cutoff).values("channel_name", "seen_at"))
     for row in stale:
-        socket_closed(row["channel_name"], left_at=row["seen_at"])
+        socket_closed(row["channel_name"], left_at=row["seen_at"], stale_before=cutoff)
     return len(stale)
 
 

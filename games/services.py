@@ -257,9 +257,9 @@ def act(
     if kind not in timeline.PLAYER_ACTIONS:
         raise GameError("bad_message", f"unknown action {kind!r}")
     refusal: GameError | None = None
-    now = timezone.now()
     with transaction.atomic():
         match = lock_match(match_id)
+        now = timezone.now()  # read under the lock, so logged times never go backwards
         before, settled = _settle_overdue(match, match_data(match, seats_of(match_id)), now)
         try:
             event, after = _apply_action(match, before, player, kind, move, expected_seq, now)
@@ -297,9 +297,9 @@ def _request_rematch(
 ) -> tuple[Event, MatchData]:
     """Log the request; the last player's request also creates the new
     match, seats rotated by one, and names it in the event."""
-    event = {"seq": before["seq"] + 1, "kind": "rematch", "seat": seat, "move": None, "at": format_time(now)}
-    if not timeline.rematch_complete(timeline.advance(before, event)):
-        return _append(match, before, "rematch", seat, player, now)
+    asked = {*before["rematch"]["seats"], seat}
+    if len(asked) < before["seats"] or seat in before["rematch"]["seats"] or before["status"] != timeline.FINISHED:
+        return _append(match, before, "rematch", seat, player, now)  # advance() refuses what is not allowed
     seated = {p["seat"]: p["id"] for p in before["players"]}
     players = Player.objects.in_bulk(seated.values())
     rotated = [players[seated[(new_seat - 1) % before["seats"]]] for new_seat in range(before["seats"])]
@@ -325,13 +325,13 @@ def apply_move(match_id: int, player: Player | None, move: Any, expected_seq: in
 def settle_deadline(match_id: int) -> bool:
     """Apply the timeout or abandonment a match owes now; for the clock
     worker. Returns whether anything happened."""
-    now = timezone.now()
     with transaction.atomic():
         match = lock_match(match_id)
         before = match_data(match, seats_of(match_id))
-        _, settled = _settle_overdue(match, before, now)
-        if settled is None and match.deadline_at != timeline.next_deadline(before):
-            match.deadline_at = timeline.next_deadline(before)
+        _, settled = _settle_overdue(match, before, timezone.now())
+        deadline = timeline.next_deadline(before)
+        if settled is None and match.deadline_at != deadline:
+            match.deadline_at = deadline
             match.save(update_fields=["deadline_at"])
     return settled is not None
 

@@ -133,7 +133,9 @@ def advance(data: MatchData, event: Event, player: dict[str, Any] | None = None)
 def _charge_clocks(data: MatchData, running: list[int], at: datetime) -> None:
     if data["clock"] is None or data["since"] is None:
         return
-    elapsed = round((at - parse_time(data["since"])).total_seconds() * 1000)
+    # Never negative: an event stamped before the last one (clocks of two
+    # processes, or a replay of such a log) must not credit anyone time.
+    elapsed = max(0, round((at - parse_time(data["since"])).total_seconds() * 1000))
     for seat in running:
         data["clock"]["remaining"][seat] -= elapsed
 
@@ -209,8 +211,8 @@ def _on_accept_draw(data: MatchData, event: Event, player: Any) -> None:
 
 
 def _on_rematch(data: MatchData, event: Event, player: Any) -> None:
-    if data["status"] not in (FINISHED, ABORTED):
-        raise GameError("match_not_active", "a rematch can be asked for once the match is over")
+    if data["status"] != FINISHED:
+        raise GameError("match_not_active", "a rematch can be asked for once the match has finished")
     if event["seat"] in data["rematch"]["seats"]:
         raise GameError("rematch_requested", "you have already asked for a rematch")
     data["rematch"]["seats"] = sorted([*data["rematch"]["seats"], event["seat"]])
@@ -248,10 +250,6 @@ _HANDLERS = {
     "abandon": _on_abandon,
     "abort": _on_abort,
 }
-
-
-def rematch_complete(data: MatchData) -> bool:
-    return len(data["rematch"]["seats"]) == data["seats"] and data["rematch"]["match"] is None
 
 
 def replay(
@@ -323,10 +321,12 @@ def next_deadline(data: MatchData) -> datetime | None:
 
 
 def overdue(data: MatchData, now: datetime) -> tuple[str, list[int]] | None:
-    """The event the server owes the match at ``now``: the earliest kind of
-    deadline that has passed, with every seat it has passed for."""
-    due = [(when, kind, seat) for when, kind, seat in deadlines(data) if when <= now]
-    if not due:
+    """The event the server owes the match at ``now``: the earliest deadline
+    that has passed, with every seat whose deadline of that kind fell at that
+    same instant (only those: a seat whose time ran out later did not run out
+    first, however late the clock loop looks)."""
+    found = deadlines(data)
+    if not found or found[0][0] > now:
         return None
-    kind = due[0][1]
-    return kind, sorted({seat for _, k, seat in due if k == kind})
+    first, kind = found[0][0], found[0][1]
+    return kind, sorted({seat for when, k, seat in found if when == first and k == kind})

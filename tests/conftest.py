@@ -34,6 +34,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
+def forget_live_sockets() -> Any:
+    """Each test starts with no sockets registered as open in this process."""
+    from games import presence
+
+    presence._live.clear()
+    yield
+    presence._live.clear()
+
+
+@pytest.fixture(autouse=True)
 def fresh_channel_layer() -> Any:
     """A new channel layer object per test. Each async test runs on its own
     event loop, and channels-redis keeps loop-bound locks on the layer object;

@@ -43,6 +43,7 @@ def test_sockets_of_a_dead_server_are_swept(active_match: dict, alice: Player) -
     match_id = active_match["id"]
     data, seat = presence.socket_opened(match_id, alice, "dead-process-channel")
     assert seat == 0 and data["players"][0]["connected"] is True
+    presence._live.pop("dead-process-channel")  # as if another process had opened it, and died
     last_seen = timezone.now() - timedelta(minutes=5)
     Connection.objects.filter(channel_name="dead-process-channel").update(seen_at=last_seen, server="gone:1")
     assert presence.heartbeat() == 0  # not this process's socket: nobody refreshes it
@@ -63,3 +64,24 @@ def test_heartbeat_keeps_live_sockets(active_match: dict, alice: Player) -> None
     assert presence.heartbeat() == 1
     assert presence.sweep_stale() == 0
     assert Seat.objects.get(match_id=active_match["id"], seat=0).connections == 1
+
+
+def test_a_heartbeat_between_the_sweeps_read_and_delete_keeps_the_socket(active_match: dict, alice: Player) -> None:
+    presence.socket_opened(active_match["id"], alice, "busy-channel")
+    cutoff = timezone.now()
+    Connection.objects.update(seen_at=cutoff - timedelta(minutes=5))
+    presence.heartbeat()  # lands after the sweep read the row as stale
+    presence.socket_closed("busy-channel", left_at=cutoff, stale_before=cutoff)
+    assert Seat.objects.get(match_id=active_match["id"], seat=0).connections == 1
+    presence.socket_closed("busy-channel")
+
+
+def test_a_live_socket_swept_during_an_outage_is_restored(active_match: dict, alice: Player) -> None:
+    presence.socket_opened(active_match["id"], alice, "outage-channel")
+    Connection.objects.update(seen_at=timezone.now() - timedelta(minutes=5))  # no heartbeat got through
+    assert presence.sweep_stale() == 1
+    assert Seat.objects.get(match_id=active_match["id"], seat=0).connections == 0
+    assert presence.heartbeat() == 1  # the database is back: the socket is still open here
+    seat = Seat.objects.get(match_id=active_match["id"], seat=0)
+    assert (seat.connections, seat.left_at) == (1, None)
+    presence.socket_closed("outage-channel")

@@ -81,12 +81,16 @@ class Chess(Game):
             raise InvalidOptions(f"chess takes the option fen, got: {', '.join(sorted(unknown))}")
         if "fen" not in options:
             return {}
+        if not isinstance(options["fen"], str):
+            raise InvalidOptions("fen must be a string in FEN notation")
         try:
             board = chess.Board(options["fen"])
-        except (TypeError, ValueError):
+        except ValueError:
             raise InvalidOptions("fen is not a FEN position") from None
         if not board.is_valid():
             raise InvalidOptions("fen is not a legal chess position")
+        if board.outcome() is not None:
+            raise InvalidOptions("fen is a position where the game is already over")
         return {"fen": board.fen()}
 
     def initial_state(self, seats: int, options: dict) -> State:
@@ -121,6 +125,8 @@ class Chess(Game):
             return _state(board, state["start"], san, "fifty_moves")
         if board.outcome() is None and board.is_repetition(3):
             return _state(board, state["start"], san, "threefold_repetition")
+        if "uci" in move:
+            return _state(board, state["start"], san, None)  # FIDE 9.5: a wrong claim's move stands
         raise IllegalMove("no draw can be claimed: neither threefold repetition nor the fifty-move rule applies")
 
     @staticmethod
