@@ -34,6 +34,25 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 @pytest.fixture(autouse=True)
+def every_match_replays_from_its_log(request: pytest.FixtureRequest) -> Any:
+    """After every test that used the database: each match it left behind
+    (finished by any ending, or still going) equals the replay of its log."""
+    uses_db = request.node.get_closest_marker("django_db") or "transactional_db" in request.fixturenames
+    if not uses_db or request.node.get_closest_marker("tampers_with_the_log"):
+        yield
+        return
+    # Depend on pytest-django's database fixture so this check runs before
+    # the database is flushed at the end of the test.
+    request.getfixturevalue("_django_db_helper")
+    yield
+    from games.models import Match
+    from games.services import replay_differences
+
+    differing = {match.pk: replay_differences(match) for match in Match.objects.all()}
+    assert not {pk: fields for pk, fields in differing.items() if fields}, "stored matches differ from their logs"
+
+
+@pytest.fixture(autouse=True)
 def forget_live_sockets() -> Any:
     """Each test starts with no sockets registered as open in this process."""
     from games import presence

@@ -68,6 +68,7 @@ def test_every_finished_match_replays_to_what_is_stored(alice: Player, bob: Play
     assert f"replayed {Match.objects.count()} match(es), 0 differ" in out.getvalue()
 
 
+@pytest.mark.tampers_with_the_log
 def test_a_match_that_differs_from_its_log_is_reported(alice: Player, bob: Player, make_player: Callable) -> None:
     match_id = seated(alice, bob, "tictactoe")
     play(match_id, [alice, bob], [{"cell": c} for c in (0, 3, 1, 4, 2)])
