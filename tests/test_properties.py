@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import chess
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -68,6 +69,7 @@ def fleets(draw: Any) -> list[dict]:
 def check_invariants(slug: str, state: dict) -> None:
     game = GAMES[slug]
     json.dumps(state)  # states are JSON data
+    check_against_an_independent_count(slug, state)
     result, turn = game.result(state), game.turn(state)
     assert (result is None) == bool(turn), "a game is over exactly when nobody is to move"
     assert set(turn) <= {0, 1}
@@ -78,6 +80,26 @@ def check_invariants(slug: str, state: dict) -> None:
         json.dumps(view)
         if slug == "battleship" and result is None:
             assert all(fleet is None for owner, fleet in enumerate(view["fleets"]) if owner != viewer)
+
+
+def check_against_an_independent_count(slug: str, state: dict) -> None:
+    """What each game's state must satisfy, counted without its rules."""
+    if slug == "tictactoe":
+        assert state["board"].count("X") - state["board"].count("O") in (0, 1)
+    elif slug == "connect4":
+        discs = [d for column in state["columns"] for d in column]
+        assert discs.count("R") - discs.count("Y") in (0, 1) and all(len(c) <= 6 for c in state["columns"])
+    elif slug == "chess":
+        board = chess.Board()
+        for uci in state["uci"]:
+            board.push_uci(uci)
+        assert state["fen"] == board.fen() and len(state["san"]) == len(state["uci"])
+    else:
+        assert len(state["shots"][0]) - len(state["shots"][1]) in (0, 1)
+        for shooter in (0, 1):
+            fleet = state["fleets"][1 - shooter] or []
+            cells = {tuple(cell) for ship in fleet for cell in ship}
+            assert all(hit == ((r, c) in cells) for r, c, hit in state["shots"][shooter])
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -98,26 +120,84 @@ def test_random_legal_play_keeps_every_invariant(slug: str, data: st.DataObject)
         check_invariants(slug, state)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(slug=st.sampled_from(sorted(GAMES)), move=JSON, seat=st.integers(-2, 3), data=st.data())
-def test_random_garbage_is_refused_and_changes_nothing(slug: str, move: Any, seat: int, data: st.DataObject) -> None:
+# The games' own keys with garbage values, so the rules' value checks are hit,
+# not only their "wrong shape" checks.
+REAL_KEYS = ["cell", "column", "uci", "claim_draw", "shot", "fleet"]
+SCALARS = (
+    st.none() | st.booleans() | st.integers(-10, 110) | st.integers() | st.floats(allow_nan=False)
+    | st.text(max_size=6) | st.sampled_from(["e2e4", "g1f3", "e2e5", "e7e8q", "a1a8", "E2E4"])
+)  # fmt: skip
+VALUES = SCALARS | st.lists(SCALARS, max_size=3) | JSON
+MOVES = JSON | st.dictionaries(st.sampled_from(REAL_KEYS), VALUES, min_size=1, max_size=2)
+
+
+OWN_KEYS = {"tictactoe": "cell", "connect4": "column", "chess": "uci", "battleship": "shot"}
+
+
+@pytest.mark.parametrize("slug", sorted(GAMES))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seat=st.integers(-2, 3), data=st.data())
+def test_random_garbage_is_refused_and_changes_nothing(slug: str, seat: int, data: st.DataObject) -> None:
     game = GAMES[slug]
+    move = data.draw(MOVES | st.fixed_dictionaries({OWN_KEYS[slug]: VALUES}))
     state = game.initial_state(2, {})
     for _ in range(data.draw(st.integers(0, 6))):  # from a few positions into the game
         if not game.turn(state):
             break
         mover = game.turn(state)[0]
         state = game.apply_move(state, mover, legal_moves(slug, state, mover, data))
+    if data.draw(st.booleans()) and game.turn(state):
+        seat = data.draw(st.sampled_from(game.turn(state)))  # often the right seat, so the move itself is judged
     before = copy.deepcopy(state)
+    legal = is_legal(slug, before, seat, move)
     try:
         after = game.apply_move(state, seat, move)
     except IllegalMove as refusal:
         assert isinstance(refusal.reason, str) and refusal.reason
         assert state == before
+        assert legal is not True, f"refused a legal move {move!r}: {refusal.reason}"
         return
-    # Random data is occasionally a legal move; then it must have been one.
-    assert seat in game.turn(before)
+    assert legal is not False, f"accepted an illegal move {move!r}"
     check_invariants(slug, after)
+
+
+def is_legal(slug: str, state: dict, seat: Any, move: Any) -> bool | None:
+    """An oracle written without the rules modules: whether ``move`` is legal
+    (``None`` where it does not judge: battleship fleets, chess draw claims)."""
+    game = GAMES[slug]
+    if seat not in game.turn(state):
+        return False
+    if slug == "tictactoe":
+        return _exactly(move, "cell") and 0 <= move["cell"] <= 8 and state["board"][move["cell"]] is None
+    if slug == "connect4":
+        return _exactly(move, "column") and 0 <= move["column"] <= 6 and len(state["columns"][move["column"]]) < 6
+    if slug == "chess":
+        if not isinstance(move, dict) or set(move) != {"uci"}:
+            return None if isinstance(move, dict) and "claim_draw" in move else False
+        board = chess.Board()
+        for uci in state["uci"]:
+            board.push_uci(uci)
+        return isinstance(move["uci"], str) and move["uci"] in {m.uci() for m in board.legal_moves}
+    if state["fleets"][seat] is None:
+        return None if isinstance(move, dict) and set(move) == {"fleet"} else False
+    if not isinstance(move, dict) or set(move) != {"shot"}:
+        return False
+    shot = move["shot"]
+    if not (isinstance(shot, list) and len(shot) == 2 and all(_integer(v) for v in shot)):
+        return False
+    return (
+        0 <= shot[0] < SIZE
+        and 0 <= shot[1] < SIZE
+        and all(r != shot[0] or c != shot[1] for r, c, _ in state["shots"][seat])
+    )
+
+
+def _integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _exactly(move: Any, key: str) -> bool:
+    return isinstance(move, dict) and set(move) == {key} and _integer(move[key])
 
 
 def at(seconds: float) -> str:
