@@ -206,26 +206,41 @@ def at(seconds: float) -> str:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_engine_fold_over_random_actions_equals_its_replay(data: st.DataObject) -> None:
+def test_engine_clocks_match_an_independent_model(data: st.DataObject) -> None:
     """Random actions (legal or not) at random times on a clocked tic-tac-toe
-    match: refused actions change nothing, accepted ones advance seq by one,
-    and replaying the accepted log reproduces the match exactly."""
+    match. Refused actions change nothing; accepted ones advance seq by one;
+    each clock equals a model kept here from the event times alone: initial
+    time, plus the increment per own move, minus the time its side was to
+    move; a flag leaves exactly zero. And the log replays to the same match."""
+    initial_ms, increment_ms = 30_000, 1_000
     options = timeline.validate_options("tictactoe", {"clock": {"initial": 30, "increment": 1}, "move_timeout": 20})
     players = {s: {"seat": s, "id": s + 1, "name": f"p{s}", "connected": True, "left_at": None} for s in (0, 1)}
     start = timeline.initial(1, "tictactoe", 2, options)
     data_now, log, clock = start, [], 0.0
+    model = [initial_ms, initial_ms]
+    last_charge: float | None = None
     for seat in (0, 1):
         event = {"seq": len(log) + 1, "kind": "join", "seat": seat, "move": None, "at": at(clock)}
         data_now = timeline.advance(data_now, event, players[seat])
         log.append(event)
+    last_charge = clock
+
+    def to_move(state: dict) -> int:  # X moves when the marks are even, counted here
+        return sum(cell is not None for cell in state["board"]) % 2
+
     for _ in range(data.draw(st.integers(1, 25))):
         clock += data.draw(st.floats(0, 8))
         due = timeline.overdue(data_now, timeline.parse_time(at(clock)))
         if due is not None:  # what the service does first, under the same lock
             event = {"seq": len(log) + 1, "kind": due[0], "seat": None, "move": {"seats": due[1]}, "at": at(clock)}
+            mover = to_move(data_now["state"])
             data_now = timeline.advance(data_now, event)
             log.append(event)
             assert data_now["status"] == "finished" and data_now["result"]["reason"] == "timeout"
+            assert due[1] == [mover]
+            model[mover] -= round((clock - last_charge) * 1000)
+            assert data_now["clock"]["remaining"][mover] == max(0, model[mover])
+            break
         kind = data.draw(st.sampled_from(["move", "move", "move", "resign", "offer_draw", "accept_draw", "rematch"]))
         seat = data.draw(st.sampled_from([0, 1]))
         move = {"cell": data.draw(st.integers(-1, 9))} if kind == "move" else None
@@ -234,19 +249,34 @@ def test_engine_fold_over_random_actions_equals_its_replay(data: st.DataObject) 
         try:
             data_now = timeline.advance(data_now, event)
         except GameError as refusal:
-            assert refusal.code in {
-                "not_your_turn",
-                "illegal_move",
-                "match_not_active",
-                "draw_not_allowed",
-                "no_draw_offer",
-                "rematch_requested",
-            }
+            assert refusal.code in {"not_your_turn", "illegal_move", "match_not_active", "draw_not_allowed",
+                                    "no_draw_offer", "rematch_requested"}  # fmt: skip
             assert data_now == before
             continue
         assert data_now["seq"] == before["seq"] + 1
         log.append(event)
-        if data_now["status"] == "active" and data_now["clock"]:
-            assert data_now["since"] == event["at"]
+        if before["status"] == "active":
+            model[to_move(before["state"])] -= round((clock - last_charge) * 1000)
+            last_charge = clock
+            if kind == "move":
+                model[seat] += increment_ms
+        assert data_now["clock"]["remaining"] == model
     replayed = list(timeline.replay(start, log, players))
     assert replayed[-1][1] == data_now
+
+
+def test_simultaneous_turns_charge_every_running_clock() -> None:
+    """Battleship's setup: both seats are to move, so both clocks run; a seat
+    that has placed its fleet stops being charged."""
+    options = timeline.validate_options("battleship", {"clock": {"initial": 60, "increment": 0}})
+    data_now = timeline.initial(1, "battleship", 2, options)
+    for seat in (0, 1):
+        player = {"seat": seat, "id": seat + 1, "name": "p", "connected": True, "left_at": None}
+        data_now = timeline.advance(data_now, {"seq": seat + 1, "kind": "join", "seat": seat, "move": None,
+                                               "at": at(0)}, player)  # fmt: skip
+    fleet = {"fleet": [{"row": r * 2, "col": 0, "size": size, "dir": "right"} for r, size in enumerate(FLEET)]}
+    data_now = timeline.advance(data_now, {"seq": 3, "kind": "move", "seat": 1, "move": fleet, "at": at(5)})
+    assert data_now["clock"]["remaining"] == [55_000, 55_000]
+    assert timeline.remaining_ms(data_now, timeline.parse_time(at(8))) == [52_000, 55_000]
+    data_now = timeline.advance(data_now, {"seq": 4, "kind": "move", "seat": 0, "move": fleet, "at": at(9)})
+    assert data_now["clock"]["remaining"] == [51_000, 55_000]
