@@ -9,6 +9,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from games.background import with_background_tasks  # noqa: E402
 from games.routing import websocket_application  # noqa: E402
 
-application = ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application})
+application = with_background_tasks(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))

@@ -17,7 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from games import background, presence, services
+from games import presence, services
 from games.accounts import player_for_user
 from games.broadcast import match_group
 from games.lobby import LOBBY_GROUP, lobby_message
@@ -39,7 +39,6 @@ class PlayerSocket(AsyncWebsocketConsumer):
 
     async def open(self) -> bool:
         await self.accept()
-        background.ensure_started()
         if self.scope.get("ticket_rejected"):
             await self.close(code=CLOSE_BAD_TICKET)
             return False

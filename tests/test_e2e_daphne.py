@@ -245,6 +245,7 @@ async def test_moves_racing_the_clock_worker_resolve_to_one_outcome(servers: lis
         if first_after_joins.kind == "move":
             assert errors == [], (offset, log)
             assert match.state["uci"] == ["e2e4"]
+            assert first_after_joins.at <= deadline, "a move was accepted after its side's time ran out"
         else:
             assert (first_after_joins.kind, first_after_joins.seat) == ("timeout", 0), offset
             assert errors == ["match_not_active"], (offset, log)

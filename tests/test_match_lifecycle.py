@@ -367,3 +367,28 @@ async def test_a_clock_started_after_the_deadline_still_flags(alice: Player, bob
         stop.set()
         await worker
     assert flagged["event"]["kind"] == "timeout" and flagged["match"]["result"] == {"winner": 1, "reason": "timeout"}
+
+
+async def test_the_embedded_clock_starts_with_any_request_even_http(alice: Player, bob: Player, settings: Any) -> None:
+    """With the clock in the server process (the embedded default), a server
+    that only ever receives HTTP still flags overdue matches."""
+    from channels.testing import HttpCommunicator
+
+    from gameproject.asgi import application
+    from games import background
+
+    settings.GAMES_CLOCK_IN_PROCESS = True
+    match_id = await seated(alice, bob, "tictactoe", {"move_timeout": 1})
+    await asyncio.sleep(1.1)
+    request = HttpCommunicator(application, "GET", f"/api/matches/{match_id}", headers=[(b"host", b"localhost")])
+    response = await request.get_response()
+    assert response["status"] == 200
+    try:
+        for _ in range(40):
+            match = await database_sync_to_async(Match.objects.get)(pk=match_id)
+            if match.status == "finished":
+                break
+            await asyncio.sleep(0.05)
+        assert match.result == {"winner": 1, "reason": "timeout"}
+    finally:
+        await background.stop()

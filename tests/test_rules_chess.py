@@ -80,7 +80,14 @@ def test_a_custom_start_position_decides_who_moves_first() -> None:
 
 @pytest.mark.parametrize(
     "options, problem",
-    [({"fen": "nonsense"}, "not a FEN"), ({"fen": "8/8/8/8/8/8/8/8 w - - 0 1"}, "not a legal"), ({"x": 1}, "fen")],
+    [
+        ({"fen": "nonsense"}, "not a FEN"),
+        ({"fen": "8/8/8/8/8/8/8/8 w - - 0 1"}, "not a legal"),
+        ({"fen": 5}, "must be a string"),
+        ({"fen": ["8/8"]}, "must be a string"),
+        ({"fen": "7k/5Q2/6K1/8/8/8/8/8 b - - 0 1"}, "already over"),  # stalemate
+        ({"x": 1}, "fen"),
+    ],
 )
 def test_bad_options_are_refused(options: dict, problem: str) -> None:
     with pytest.raises(InvalidOptions, match=problem):
@@ -102,6 +109,13 @@ def test_claim_with_the_move_that_repeats() -> None:
         game.apply_move(state, 1, {"claim_draw": True})
     claimed = game.apply_move(state, 1, {"uci": "f6g8", "claim_draw": True})
     assert game.result(claimed) == Result(winner=None, reason="threefold_repetition")
+
+
+def test_a_wrong_claim_with_a_move_plays_the_move_and_continues() -> None:
+    """FIDE 9.5: an incorrect claim made with a move: the move stands."""
+    state = game.apply_move(game.initial_state(2, {}), 0, {"uci": "e2e4", "claim_draw": True})
+    assert state["san"] == ["e4"] and state["claim"] is None
+    assert game.result(state) is None and game.turn(state) == [1]
 
 
 def test_fivefold_repetition_ends_automatically() -> None:
