@@ -4,6 +4,7 @@ except under CI=true, where a missing service is a failure, never a skip."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 
 from games import services
 from games.accounts import create_guest, issue_ticket
+from games.clock import run_clock
 from games.models import Player
 
 ORIGIN = (b"origin", b"http://localhost:8000")
@@ -179,3 +181,41 @@ async def connect(transactional_db: None) -> Any:
     yield opener
     for client in clients:
         await client.close()
+
+
+# --- helpers for playing matches over sockets ---------------------------------
+
+
+async def seated(alice: Player, bob: Player, game: str, options: dict | None = None) -> int:
+    data = await database_sync_to_async(services.create_match)(alice, game, options)
+    await database_sync_to_async(services.join_match)(data["id"], bob)
+    return data["id"]
+
+
+async def pair(connect: Callable, match_id: int, alice: Player, bob: Player) -> tuple[Any, Any]:
+    a, b = await connect(match_id, alice), await connect(match_id, bob)
+    await a.next("snapshot")
+    await b.next("snapshot")
+    return a, b
+
+
+async def moves(a: Any, b: Any, sequence: list[tuple[int, dict]]) -> dict:
+    """Send each (seat, move); both sockets must see each event. Returns the last."""
+    sockets = (a, b)
+    event = {}
+    for seat, move in sequence:
+        await sockets[seat].move(move)
+        event = await a.next("event")
+        assert (await b.next("event"))["seq"] == event["seq"]
+        assert event["event"]["kind"] == "move", event
+    return event
+
+
+@pytest.fixture
+async def clock_loop() -> Any:
+    """The clock worker's loop, running beside the test as it would in its own process."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_clock(0.05, stop))
+    yield
+    stop.set()
+    await task

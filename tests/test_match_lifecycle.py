@@ -15,47 +15,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client as HttpClient
 
-from games import services
 from games.clock import run_clock
 from games.models import ChatMessage, Match, Player
+from tests.conftest import moves, pair, seated
 from tests.test_rules_battleship import CELLS_B, FLEET_A, FLEET_B
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def seated(alice: Player, bob: Player, game: str, options: dict | None = None) -> int:
-    data = await database_sync_to_async(services.create_match)(alice, game, options)
-    await database_sync_to_async(services.join_match)(data["id"], bob)
-    return data["id"]
-
-
-async def pair(connect: Callable, match_id: int, alice: Player, bob: Player) -> tuple[Any, Any]:
-    a, b = await connect(match_id, alice), await connect(match_id, bob)
-    await a.next("snapshot")
-    await b.next("snapshot")
-    return a, b
-
-
-async def moves(a: Any, b: Any, sequence: list[tuple[int, dict]]) -> dict:
-    """Send each (seat, move); both sockets must see each event. Returns the last."""
-    sockets = (a, b)
-    event = {}
-    for seat, move in sequence:
-        await sockets[seat].move(move)
-        event = await a.next("event")
-        assert (await b.next("event"))["seq"] == event["seq"]
-        assert event["event"]["kind"] == "move", event
-    return event
-
-
-@pytest.fixture
-async def clock_loop() -> Any:
-    """The clock worker's loop, running beside the test as it would in its own process."""
-    stop = asyncio.Event()
-    task = asyncio.create_task(run_clock(0.05, stop))
-    yield
-    stop.set()
-    await task
 
 
 # --- every game, every ending ---------------------------------------------
