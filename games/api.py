@@ -14,11 +14,11 @@ from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from games import services, tournaments
+from games import services, timeline, tournaments
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
 from games.lobby import open_matches
-from games.models import Player, Tournament
+from games.models import Match, Player, Tournament
 from games.payloads import event_view, match_view
 from games.rules import GAMES
 from games.schemas import (
@@ -34,6 +34,7 @@ from games.schemas import (
     MatchOut,
     MoveIn,
     PlayerOut,
+    ReplayOut,
     TicketOut,
     TournamentOut,
     TournamentsOut,
@@ -153,6 +154,27 @@ def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]
     player = optional_player(request)
     viewer = seat_of(data, player.pk if player else None)
     return {"seq": data["seq"], "events": [event_view(data, event, viewer) for event in events]}
+
+
+@api.get("/matches/{match_id}/replay", response=ReplayOut, auth=None)
+def replay_match(request: HttpRequest, match_id: int) -> dict:
+    """Every logged event of a finished match with the match as it stood
+    right after it, rebuilt from the log: for stepping through a game."""
+    match = services.get_match(match_id)
+    if match.status not in (Match.Status.FINISHED, Match.Status.ABORTED):
+        raise services.GameError("match_not_active", "a replay is available once the match is over")
+    player = optional_player(request)
+    steps = services.replay(match, services.seats_of(match_id))
+    viewer = seat_of(steps[-1][1], player.pk if player else None) if steps else None
+    return {
+        "steps": [
+            {
+                "event": event_view(data, event, viewer),
+                "match": match_view(data, viewer, timeline.parse_time(event["at"])),
+            }
+            for event, data in steps
+        ]
+    }
 
 
 @api.post("/matches/{match_id}/moves", response=MatchOut, auth=PLAYER_AUTH)

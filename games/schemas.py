@@ -106,6 +106,15 @@ class EventOut(Schema):
     at: str
 
 
+class ReplayStepOut(Schema):
+    event: EventOut
+    match: MatchOut
+
+
+class ReplayOut(Schema):
+    steps: list[ReplayStepOut]
+
+
 class EventsOut(Schema):
     seq: int
     events: list[EventOut]

@@ -1,0 +1,58 @@
+// What every page shares: the client (one guest player per tab), the name
+// form in the header, and error display.
+import { GameClient } from "../client.js";
+
+export const $ = (id) => document.getElementById(id);
+export const client = GameClient.fromStorage();
+export const page = $("page");
+
+export function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (name === "onclick") element.onclick = value;
+    else if (value !== null && value !== undefined) element.setAttribute(name, value);
+  }
+  element.append(...children.filter((child) => child !== null && child !== undefined));
+  return element;
+}
+
+export function showError(message) {
+  $("error").textContent = message || "";
+  $("error").hidden = !message;
+}
+
+export async function run(action) {
+  try {
+    showError("");
+    return await action();
+  } catch (error) {
+    showError(error.message);
+    return undefined;
+  }
+}
+
+const listeners = [];
+
+/** Call ``callback`` now and whenever the player logs in. */
+export function onPlayer(callback) {
+  listeners.push(callback);
+  callback(client.player);
+}
+
+function showPlayer() {
+  $("name-form").hidden = Boolean(client.player);
+  $("hello").hidden = !client.player;
+  if (client.player) $("hello").textContent = `Playing as ${client.player.name}`;
+}
+
+$("name-form").onsubmit = (event) => {
+  event.preventDefault();
+  run(async () => {
+    await client.createGuest($("name").value);
+    showPlayer();
+    listeners.forEach((callback) => callback(client.player));
+  });
+};
+showPlayer();
+
+export const GAME_NAMES = { tictactoe: "Tic-tac-toe", connect4: "Connect four", chess: "Chess", battleship: "Battleship" };

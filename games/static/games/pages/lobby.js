@@ -1,0 +1,69 @@
+import { $, client, h, onPlayer, run, GAME_NAMES } from "./common.js";
+
+async function loadGames() {
+  const { games } = await client.api("GET", "/api/games");
+  $("game").replaceChildren(...games.map((game) => h("option", { value: game.slug }, game.name)));
+}
+
+function options() {
+  const chosen = {};
+  const minutes = Number($("clock-minutes").value);
+  if (minutes > 0) chosen.clock = { initial: minutes * 60, increment: Number($("clock-increment").value) || 0 };
+  const perMove = Number($("move-timeout").value);
+  if (perMove > 0) chosen.move_timeout = perMove;
+  return chosen;
+}
+
+$("create-form").onsubmit = (event) => {
+  event.preventDefault();
+  run(async () => {
+    if (!client.player) throw new Error("Enter your name first.");
+    const match = await client.api("POST", "/api/matches", { game: $("game").value, options: options() });
+    location.href = `/matches/${match.id}/`;
+  });
+};
+
+function describeOptions(options) {
+  const parts = [];
+  if (options.clock) parts.push(`${options.clock.initial / 60} min + ${options.clock.increment} s`);
+  if (options.move_timeout) parts.push(`${options.move_timeout} s per move`);
+  return parts.join(", ");
+}
+
+function showOpenMatches(matches) {
+  $("no-matches").hidden = matches.length > 0;
+  $("open-matches").replaceChildren(
+    ...matches.map((match) => {
+      const host = match.players[0] ? match.players[0].name : "someone";
+      const join = h("button", { type: "button", "aria-label": `Join ${host}'s ${GAME_NAMES[match.game] || match.game}` }, "Join");
+      join.onclick = () =>
+        run(async () => {
+          if (!client.player) throw new Error("Enter your name first.");
+          await client.api("POST", `/api/matches/${match.id}/join`);
+          location.href = `/matches/${match.id}/`;
+        });
+      const extras = describeOptions(match.options);
+      return h("li", { "data-match": match.id }, `${GAME_NAMES[match.game] || match.game} with ${host}${extras ? ` (${extras})` : ""} `, join, " ",
+        h("a", { href: `/matches/${match.id}/` }, "watch"));
+    }),
+  );
+}
+
+async function loadTournaments() {
+  const { tournaments } = await client.api("GET", "/api/tournaments");
+  $("tournaments").replaceChildren(
+    ...tournaments.map((t) => h("li", {}, h("a", { href: `/tournaments/${t.id}/` }, t.name), ` · ${GAME_NAMES[t.game] || t.game} · ${t.status} · ${t.confirmed}/${t.capacity}${t.entry_fee ? ` · ${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : " · free"}`)),
+  );
+  if (!tournaments.length) $("tournaments").replaceChildren(h("li", {}, "None yet."));
+}
+
+const lobby = client.lobby();
+lobby.addEventListener("message", (event) => {
+  if (event.detail.type === "lobby") showOpenMatches(event.detail.matches);
+});
+lobby.addEventListener("status", (event) => {
+  $("lobby-status").textContent = event.detail === "open" ? "(live)" : `(${event.detail})`;
+});
+onPlayer(() => {});
+run(loadGames);
+run(loadTournaments);

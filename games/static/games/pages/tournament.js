@@ -1,0 +1,58 @@
+import { $, client, h, onPlayer, page, run, GAME_NAMES } from "./common.js";
+
+const tournamentId = Number(page.dataset.tournament);
+let latest = null;
+let feed = null;
+
+function money(t) {
+  return t.entry_fee ? `${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : "free";
+}
+
+function draw(t) {
+  latest = t;
+  $("title").textContent = t.name;
+  $("summary").textContent = `${GAME_NAMES[t.game] || t.game} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}${t.winner ? ` · winner: ${t.winner.name}` : ""}`;
+  const me = client.player;
+  const entered = me && t.entries.some((e) => e.player.id === me.id);
+  $("enter").hidden = !(me && !entered && t.status === "registration");
+  $("entries").replaceChildren(...t.entries.map((e) => h("li", { "data-status": e.status }, `${e.player.name}: ${e.status.replaceAll("_", " ")}`)));
+  $("bracket").replaceChildren(
+    ...t.bracket.map((round) =>
+      h("div", { class: "round", role: "list", "aria-label": `Round ${round.round}` },
+        h("h3", {}, round.matches.length === 1 ? "Final" : `Round ${round.round}`),
+        ...round.matches.map((m) =>
+          h("div", { class: `pairing ${m.status}`, role: "listitem" },
+            ...m.players.map((p) => h("div", { class: `side ${m.winner && p && m.winner.id === p.id ? "winner" : ""}` }, p ? p.name : m.status === "bye" ? "bye" : "…")),
+            m.match ? h("a", { href: `/matches/${m.match}/` }, m.status === "active" ? "watch" : "view") : null),
+        )),
+    ),
+  );
+}
+
+$("enter").onclick = () =>
+  run(async () => {
+    const { entry, payment } = await client.api("POST", `/api/tournaments/${tournamentId}/entries`);
+    $("payment").hidden = false;
+    $("payment").textContent = payment
+      ? `Entry ${entry.status.replaceAll("_", " ")}. Pay ${(payment.amount / 100).toFixed(2)} ${payment.currency.toUpperCase()} with ${payment.provider}, reference ${payment.client_reference_id}: the gateway confirms it here.`
+      : "You are in!";
+    connect();
+  });
+
+function connect() {
+  if (feed) feed.close();
+  feed = client.tournament(tournamentId);
+  feed.addEventListener("message", (event) => {
+    const message = event.detail;
+    if (message.type === "tournament") draw(message.tournament);
+    if (message.type === "match_ready") {
+      $("my-match").hidden = false;
+      $("my-match").replaceChildren("Your match is ready: ", h("a", { href: `/matches/${message.match.id}/` }, "play it now"));
+    }
+  });
+}
+
+onPlayer(() => {
+  if (latest) draw(latest);
+  connect();
+});
