@@ -7,93 +7,28 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import pytest
 import websockets
 from channels.db import database_sync_to_async
-from django.conf import settings
-from django.db import connection
 
 from games.models import Match, MatchEvent
 from games.services import replay_differences, replay_since
+from tests.live import running_servers
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            if httpx.get(f"{url}/api/games", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} did not start")
 
 
 @pytest.fixture
 def servers(transactional_db: None, tmp_path: Path) -> Iterator[list[str]]:
-    """Two daphne processes and the clock worker, on the test database and
-    the Redis layer; yields the servers' base URLs. Their output goes to
-    files in ``tmp_path`` (a pipe nobody reads would block them)."""
-    test_database = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{connection.settings_dict['NAME']}").geturl()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
-        "DATABASE_URL": test_database,
-        "SECRET_KEY": "e2e-secret",
-        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"]["CONFIG"]["prefix"],
-        "WEBSOCKET_ALLOWED_ORIGINS": "http://localhost:8000",
-        "GAMES_CLOCK_IN_PROCESS": "0",
-    }
-    processes: list[subprocess.Popen] = []
-
-    def start(name: str, *command: str) -> subprocess.Popen:
-        log = open(tmp_path / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-        processes.append(process)
-        return process
-
-    try:
-        urls = []
-        for index in range(2):
-            port = free_port()
-            start(f"daphne{index}", "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gameproject.asgi:application")
-            urls.append(f"http://127.0.0.1:{port}")
-        start("worker", "manage.py", "runclock", "--poll", "0.05")
-        deadline = time.monotonic() + 30
-        for url, process in zip(urls, processes, strict=False):
-            wait_until_serving(url, process, deadline)
+    """Two daphne processes and the clock worker, on the test database and the Redis layer."""
+    with running_servers(tmp_path, servers=2, worker=True) as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
 
 
 class Player:

@@ -97,7 +97,7 @@ function chessBoard(match, { mySeat, canMove, onMove }) {
       const piece = squares[square];
       const dark = ("abcdefgh".indexOf(file) + rank) % 2 === 1;
       const label = piece ? `${square} ${piece === piece.toUpperCase() ? "white" : "black"} ${NAMES[piece.toLowerCase()]}` : `${square} empty`;
-      const button = h("button", { type: "button", class: `square ${dark ? "light" : "dark"}`, "data-square": square, "aria-label": label, disabled: !canMove }, piece ? PIECES[piece] : "");
+      const button = h("button", { type: "button", class: `square ${dark ? "dark" : "light"}`, "data-square": square, "aria-label": label, disabled: !canMove }, piece ? PIECES[piece] : "");
       button.onclick = () => {
         if (choice && choice !== square && !mine(piece)) {
           const moving = squares[choice];

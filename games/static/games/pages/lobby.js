@@ -1,4 +1,4 @@
-import { $, client, h, onPlayer, run, GAME_NAMES } from "./common.js";
+import { $, client, h, run, GAME_NAMES } from "./common.js";
 
 async function loadGames() {
   const { games } = await client.api("GET", "/api/games");
@@ -64,6 +64,5 @@ lobby.addEventListener("message", (event) => {
 lobby.addEventListener("status", (event) => {
   $("lobby-status").textContent = event.detail === "open" ? "(live)" : `(${event.detail})`;
 });
-onPlayer(() => {});
 run(loadGames);
 run(loadTournaments);

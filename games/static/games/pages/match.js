@@ -1,6 +1,6 @@
 import { formatClock } from "../client.js";
 import { renderBoard } from "../boards.js";
-import { $, client, h, page, run, showError, GAME_NAMES } from "./common.js";
+import { $, client, h, onPlayer, page, run, showError, GAME_NAMES } from "./common.js";
 
 const matchId = Number(page.dataset.match);
 let connection = null;
@@ -94,7 +94,6 @@ $("chat-form").onsubmit = (event) => {
   $("chat-text").value = "";
 };
 
-// Logging in on this page reopens the socket as the new player.
-document.getElementById("name-form").addEventListener("submit", () => setTimeout(() => client.player && connect(), 300));
-connect();
+// Now, and again when the visitor logs in here: the socket opens as that player.
+onPlayer(connect);
 requestAnimationFrame(tickClocks);

@@ -1,0 +1,96 @@
+"""Real server processes for tests: daphne (and the clock worker) on the
+test database, on free loopback ports, stopped when the block ends."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_database_url() -> str:
+    """A URL for the database this test run uses (PostgreSQL's test
+    database, or the SQLite test file)."""
+    name = connection.settings_dict["NAME"]
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{name}"
+    return urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
+
+
+def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> None:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/api/games", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not start")
+
+
+@contextmanager
+def running_servers(logs: Path, servers: int = 1, worker: bool = False) -> Iterator[list[str]]:
+    """Start ``servers`` daphne processes (and the clock worker); yields
+    their base URLs. Output goes to files in ``logs`` (a pipe nobody reads
+    would block them). With the in-memory layer, use a single server: the
+    clock then runs inside it."""
+    redis = bool(os.environ.get("REDIS_URL"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
+        "DATABASE_URL": test_database_url(),
+        "SECRET_KEY": "live-test-secret",
+        "CHANNEL_LAYER_PREFIX": settings.CHANNEL_LAYERS["default"].get("CONFIG", {}).get("prefix", "games"),
+        "WEBSOCKET_ALLOWED_ORIGINS": "localhost,127.0.0.1",
+        "GAMES_CLOCK_IN_PROCESS": "0" if redis else "1",
+        "SESSION_COOKIE_SECURE": "0",
+        "CSRF_COOKIE_SECURE": "0",
+    }
+    processes: list[subprocess.Popen] = []
+
+    def start(name: str, *command: str) -> subprocess.Popen:
+        log = open(logs / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
+        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes.append(process)
+        return process
+
+    try:
+        urls = []
+        for index in range(servers):
+            port = free_port()
+            start(f"daphne{index}", "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "gameproject.asgi:application")
+            urls.append(f"http://127.0.0.1:{port}")
+        if worker:
+            start("worker", "manage.py", "runclock", "--poll", "0.05")
+        deadline = time.monotonic() + 30
+        for url, process in zip(urls, processes, strict=False):
+            wait_until_serving(url, process, deadline)
+        yield urls
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            try:
+                process.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
