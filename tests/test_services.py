@@ -4,16 +4,15 @@ database connection, as two server processes would)."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from games import services
 from games.models import Match, MatchEvent, Player
 from games.services import GameError
+from tests.conftest import race
 
 
 def move(match_id: int, player: Player, cell: int, seq: int | None = None) -> dict[str, Any]:
@@ -154,29 +153,6 @@ def test_replay_since_prefers_a_snapshot_when_nothing_or_too_much_is_missed(acti
     assert services.replay_since(match_id, 2, limit=10)[1] is None  # nothing missed
     assert services.replay_since(match_id, 5, limit=10)[1] is None  # from the future
     assert services.replay_since(match_id, 0, limit=1)[1] is None  # too many
-
-
-def race(calls: list[Callable[[], Any]]) -> list[Any]:
-    """Run the calls on threads released at the same instant; returns each
-    call's result or the exception it raised."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            outcomes[index] = calls[index]()
-        except Exception as error:
-            outcomes[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
 
 
 def test_concurrent_moves_on_the_same_seq_apply_exactly_once(active_match: dict, alice: Player) -> None:

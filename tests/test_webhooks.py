@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -14,12 +13,12 @@ from typing import Any
 import pytest
 import standardwebhooks
 import stripe
-from django.db import connection
 from django.test import Client
 
 from games import payments
 from games.models import Entry, PaymentEvent, Player, Tournament
 from games.tournaments import create_tournament, enter
+from tests.conftest import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -206,29 +205,10 @@ def test_a_replayed_delivery_does_nothing_twice(entry: Entry, tournament: Tourna
     ]
 
 
-def concurrently(calls: list) -> list:
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def run(index: int) -> None:
-        barrier.wait()
-        try:
-            results[index] = calls[index]()
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
-
-
 def test_twenty_identical_deliveries_at_once_have_exactly_one_effect(entry: Entry, tournament: Tournament) -> None:
     body = checkout_event(entry)
     header = stripe.WebhookSignature.generate_signature_header(body, STRIPE_SECRET)
-    responses = concurrently([lambda: post_stripe(body, header=header) for _ in range(20)])
+    responses = race([lambda: post_stripe(body, header=header) for _ in range(20)])
     assert [r.status_code for r in responses] == [200] * 20
     outcomes = sorted(r.json()["outcome"] for r in responses)
     assert outcomes == ["duplicate"] * 19 + ["processed"]
@@ -240,7 +220,7 @@ def test_twenty_identical_deliveries_at_once_have_exactly_one_effect(entry: Entr
 
 def test_concurrent_payments_never_confirm_more_than_capacity(tournament: Tournament, make_player: Any) -> None:
     entries = [enter(tournament.pk, make_player(f"p{i}")) for i in range(6)]
-    responses = concurrently([lambda e=e: post_stripe(checkout_event(e, f"evt_{e.pk}")) for e in entries])
+    responses = race([lambda e=e: post_stripe(checkout_event(e, f"evt_{e.pk}")) for e in entries])
     assert [r.status_code for r in responses] == [200] * 6
     statuses = sorted(status_of(e) for e in entries)
     assert statuses == ["confirmed"] * 2 + ["refund_due"] * 4
