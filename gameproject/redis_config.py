@@ -37,9 +37,20 @@ def redis_host(url: str) -> dict:
     return host
 
 
-def channel_layer_settings(redis_url: str, prefix: str = "games") -> dict:
+def channel_layer_settings(redis_url: str, prefix: str = "games", flavour: str = "core") -> dict:
+    """``flavour`` picks channels-redis's layer: ``core`` (lists and sorted
+    sets, the default) or ``pubsub`` (Redis pub/sub, lower latency, no
+    delivery to a consumer that is not listening at that instant)."""
     if not redis_url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    if flavour == "pubsub":
+        host = {key: value for key, value in redis_host(redis_url).items() if key not in ("timeout",)}
+        return {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [host], "prefix": prefix},
+            }
+        }
     return {
         "default": {
             "BACKEND": "gameproject.channel_layers.RedisChannelLayer",

@@ -116,7 +116,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"transaction_mode": "IMMEDIATE", "timeout": 20})
 
 CHANNEL_LAYERS = channel_layer_settings(
-    os.environ.get("REDIS_URL", ""), prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "games")
+    os.environ.get("REDIS_URL", ""),
+    prefix=os.environ.get("CHANNEL_LAYER_PREFIX", "games"),
+    flavour=os.environ.get("REDIS_CHANNEL_LAYER", "core"),
 )
 
 AUTH_PASSWORD_VALIDATORS = [

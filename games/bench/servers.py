@@ -1,0 +1,166 @@
+"""Start and stop the servers under test, on free loopback ports."""
+
+from __future__ import annotations
+
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+APPS = {"project": "gameproject.asgi:application", "relay": "games.bench.relay:application"}
+
+
+@dataclass
+class Config:
+    """What to measure the project on."""
+
+    server: str = "daphne"  # or "uvicorn"
+    layer: str = "memory"  # "memory", "redis" (channels-redis core) or "pubsub"
+    database: str = "sqlite"  # or "postgres"
+    processes: int = 1
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    postgres_url: str = "postgres://postgres@127.0.0.1:5432/postgres"
+
+    def label(self) -> str:
+        return f"{self.server}, {self.layer} layer, {self.database}, {self.processes} process(es)"
+
+
+@dataclass
+class Running:
+    urls: list[str]
+    pids: list[int]
+    logs: Path
+    processes: list[subprocess.Popen] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _more_files() -> None:
+    """Let a server process hold thousands of sockets."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def raise_file_limit() -> None:
+    _more_files()
+
+
+@contextmanager
+def bench_database(config: Config, workdir: Path) -> Iterator[str]:
+    """A fresh, migrated database for one run; yields its URL."""
+    if config.database == "sqlite":
+        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
+    else:
+        import psycopg
+
+        name = f"games_bench_{uuid.uuid4().hex[:8]}"
+        admin = config.postgres_url
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        url = urlparse(admin)._replace(path=f"/{name}").geturl()
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "DJANGO_SETTINGS_MODULE": "gameproject.settings"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    try:
+        yield url
+    finally:
+        if config.database == "postgres":
+            import psycopg
+
+            with psycopg.connect(config.postgres_url, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _wait(url: str, process: subprocess.Popen, probe: str, deadline: float) -> None:
+    host, port = urlparse(url).hostname, urlparse(url).port
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args} exited with {process.returncode}")
+        try:
+            if probe == "http":
+                httpx.get(f"{url}/api/games", timeout=1).raise_for_status()
+            else:
+                socket.create_connection((host, port), timeout=1).close()
+            return
+        except (httpx.HTTPError, OSError):
+            time.sleep(0.2)
+    raise TimeoutError(f"{url} did not start")
+
+
+@contextmanager
+def running(kind: str, config: Config, database_url: str | None) -> Iterator[Running]:
+    """Start the project (``kind="project"``), the Channels relay baseline
+    (``"relay"``) or the bare websockets baseline (``"websockets"``)."""
+    logs = Path(tempfile.mkdtemp(prefix="games-bench-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": database_url or "",
+        "CHANNEL_LAYER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
+        "WEBSOCKET_ALLOWED_ORIGINS": "localhost,127.0.0.1",
+        "GAMES_CLOCK_IN_PROCESS": "0",  # the benchmark's matches have no clocks
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    if config.layer in ("redis", "pubsub"):
+        env["REDIS_URL"] = config.redis_url
+        env["REDIS_CHANNEL_LAYER"] = "pubsub" if config.layer == "pubsub" else "core"
+    if not database_url:
+        env.pop("DATABASE_URL")
+    result = Running(urls=[], pids=[], logs=logs)
+    count = 1 if kind == "websockets" else config.processes
+    try:
+        for index in range(count):
+            port = free_port()
+            if kind == "websockets":
+                command = [sys.executable, "-m", "games.bench.baseline_websockets", str(port)]
+            elif config.server == "uvicorn":
+                command = [sys.executable, "-m", "uvicorn", APPS[kind], "--host", "127.0.0.1", "--port", str(port),
+                           "--log-level", "warning", "--ws-max-size", "65536", "--no-access-log"]  # fmt: skip
+            else:
+                command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
+                           "--websocket-max-message-size", "65536", APPS[kind]]  # fmt: skip
+            log = open(logs / f"{kind}{index}.log", "w")  # noqa: SIM115 (closed with the process)
+            process = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_more_files
+            )
+            result.processes.append(process)
+            result.pids.append(process.pid)
+            result.urls.append(f"http://127.0.0.1:{port}")
+        deadline = time.monotonic() + 60
+        for url, process in zip(result.urls, result.processes, strict=True):
+            _wait(url, process, "http" if kind == "project" else "tcp", deadline)
+        yield result
+    finally:
+        for process in result.processes:
+            process.terminate()
+        for process in result.processes:
+            try:
+                process.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
