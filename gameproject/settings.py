@@ -110,6 +110,15 @@ ASGI_APPLICATION = "gameproject.asgi.application"
 # Under ASGI every request and consumer call may run on another thread, so
 # persistent connections would leak: CONN_MAX_AGE stays 0.
 DATABASES = {"default": dj_database_url.config(default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
+    # psycopg's pool: with CONN_MAX_AGE=0 every consumer call and request
+    # would otherwise open a new connection (a few ms each); closing now
+    # returns the connection to the pool.
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 10)),
+        "timeout": 20,
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock at BEGIN, so two transactions that
     # read-then-write the same match serialise instead of failing.

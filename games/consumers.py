@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from games import presence, services
 from games.accounts import player_for_user
-from games.broadcast import match_group
+from games.broadcast import match_group, text_for
 from games.lobby import LOBBY_GROUP, lobby_message
 from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, ResyncMessage, parse_client_message
 from games.models import Player
@@ -143,6 +143,10 @@ class MatchConsumer(PlayerSocket):
             return
         if seq > self.last_seq + 1:
             await self.resync(self.last_seq, force=False)
+            return
+        if "texts" in message and "match" not in message:
+            self.last_seq = seq  # serialised once by the sender for every recipient like this one
+            await self.send(text_data=text_for(message, self.seat))
             return
         await self.send_event(message["event"], message["match"])
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from games import timeline
-from games.broadcast import event_broadcast, send_to_match
+from games.broadcast import event_broadcast, event_delivery, send_to_match
 from games.errors import GameError
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
 from games.rules import InvalidOptions, UnknownGame, get_game
@@ -173,7 +173,7 @@ def _settle_overdue(match: Match, before: MatchData, now: datetime) -> tuple[Mat
         return before, None
     kind, seats = due
     event, after = _append(match, before, kind, seats[0] if len(seats) == 1 else None, None, now, {"seats": seats})
-    return after, event_broadcast(event, after)
+    return after, event_delivery(event, after)
 
 
 def _seat_player(match: Match, before: MatchData, player: Player, seat_number: int, now: datetime) -> MatchData:
@@ -268,7 +268,7 @@ def act(
     if refusal is not None:
         refusal.settled = settled
         raise refusal
-    return event_broadcast(event, after)
+    return event_delivery(event, after)
 
 
 def _apply_action(
@@ -315,7 +315,7 @@ def abort_match(match_id: int, reason: str) -> dict[str, Any]:
         match = lock_match(match_id)
         event, after = _append(match, match_data(match, seats_of(match_id)), "abort", None, None, timezone.now(),
                                move={"reason": reason})  # fmt: skip
-    return event_broadcast(event, after)
+    return event_delivery(event, after)
 
 
 def apply_move(match_id: int, player: Player | None, move: Any, expected_seq: int | None = None) -> dict[str, Any]:

@@ -37,6 +37,18 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def close_pooled_connections() -> Any:
+    """Return every pooled connection at the end, so the test database can be dropped."""
+    yield
+    from django.db import connections
+
+    for database in connections.all(initialized_only=True):
+        database.close()
+        if hasattr(database, "close_pool"):
+            database.close_pool()
+
+
 @pytest.fixture(autouse=True)
 def every_match_replays_from_its_log(request: pytest.FixtureRequest) -> Any:
     """After every test that used the database: each match it left behind

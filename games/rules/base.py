@@ -47,6 +47,9 @@ class Game:
     min_players: ClassVar[int]
     max_players: ClassVar[int]
     allows_draw_offers: ClassVar[bool] = True
+    # True when view() or view_move() hide anything: each seat then gets its
+    # own serialisation of every event, instead of one shared by all.
+    hidden_information: ClassVar[bool] = False
 
     def validate_options(self, options: dict[str, Any]) -> dict[str, Any]:
         """Return the options to store, or raise :class:`InvalidOptions`."""

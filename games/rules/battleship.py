@@ -72,6 +72,7 @@ class Battleship(Game):
     name = "Battleship"
     min_players = 2
     max_players = 2
+    hidden_information = True
 
     def initial_state(self, seats: int, options: dict) -> State:
         return {"fleets": [None, None], "shots": [[], []]}

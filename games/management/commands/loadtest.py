@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -145,7 +146,8 @@ class Command(BaseCommand):
 
     def start_profile(self, pid: int, seconds: float) -> tuple[subprocess.Popen, Path]:
         output = Path(tempfile.mkdtemp(prefix="games-bench-profile-")) / "stacks.txt"
-        command = ["py-spy", "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw",
+        py_spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        command = [py_spy, "record", "--pid", str(pid), "--duration", str(int(seconds)), "--format", "raw",
                    "--output", str(output), "--nonblocking", "--rate", "200"]  # fmt: skip
         return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output
 
