@@ -103,6 +103,8 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "",
         "![throughput, latency, polling](performance.png)",
         "",
+        "What was changed because of the profile, what is still slow and why: [performance-notes.md](performance-notes.md).",
+        "",
         "## Saturated throughput (closed loop), with the baselines of the same run",
         "",
         table(results["saturated"], ["name", "moves", "moves_per_s", "deliveries_per_s", "p50_ms", "p99_ms"]),
