@@ -27,12 +27,6 @@ from games.payloads import event_message, match_view, snapshot_message
 from games.timeline import MatchData, seat_of
 from games.tournaments import get_tournament, player_group, tournament_group, tournament_view
 
-# Actions run on a pool of threads, not the one thread Channels gives database
-# work by default: moves of different matches then wait on the database side
-# by side (the match's row lock still serialises moves of one match), each on
-# its own pooled connection.
-act_in_parallel = database_sync_to_async(services.act, thread_sensitive=False)
-
 CLOSE_UNKNOWN_MATCH = 4404
 CLOSE_BAD_TICKET = 4401
 
@@ -124,7 +118,7 @@ class MatchConsumer(PlayerSocket):
 
     async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
         try:
-            broadcast = await act_in_parallel(self.match_id, self.player, kind, move, seq)
+            broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
         except services.GameError as refusal:
             if refusal.settled is not None:
                 await self.match_event(refusal.settled)
