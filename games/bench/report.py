@@ -103,7 +103,7 @@ def markdown(results: dict[str, Any], command: str) -> str:
         "",
         "![throughput, latency, polling](performance.png)",
         "",
-        "What was changed because of the profile, what is still slow and why: [performance-notes.md](performance-notes.md).",
+        "What the profile changed, what is still slow and why: [performance-notes.md](performance-notes.md).",
         "",
         "## Saturated throughput (closed loop), with the baselines of the same run",
         "",
