@@ -47,6 +47,20 @@ def latency_summary(values: list[float]) -> dict[str, float]:
     }
 
 
+class Api:
+    """JSON calls to the project's HTTP API, at most ``concurrency`` at once."""
+
+    def __init__(self, http: httpx.AsyncClient, concurrency: int = 32) -> None:
+        self.http, self.slots = http, asyncio.Semaphore(concurrency)
+
+    async def __call__(self, method: str, path: str, token: str | None = None, body: Any = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        async with self.slots:
+            response = await self.http.request(method, path, json=body, headers=headers)
+        response.raise_for_status()
+        return response.json()
+
+
 @dataclass
 class Room:
     """One match (or baseline room): its sockets and what each one saw."""
@@ -112,14 +126,7 @@ class Driver:
     async def _setup_project(self) -> None:
         base = self.urls[0]
         async with httpx.AsyncClient(base_url=base, limits=HTTP_LIMITS, timeout=60) as http:
-            sem = asyncio.Semaphore(32)
-
-            async def call(method: str, path: str, token: str | None = None, body: Any = None) -> dict:
-                headers = {"Authorization": f"Bearer {token}"} if token else {}
-                async with sem:
-                    response = await http.request(method, path, json=body, headers=headers)
-                response.raise_for_status()
-                return response.json()
+            call = Api(http)
 
             players = await asyncio.gather(*(call("POST", "/api/players", body={"name": f"p{i}"})
                                              for i in range(2 * self.matches)))  # fmt: skip
@@ -238,14 +245,7 @@ async def hold_connections(url: str, count: int, players: int = 20) -> dict[str,
     several tabs each) and keep them; returns how many got their snapshot
     and the sockets, to be closed by the caller."""
     async with httpx.AsyncClient(base_url=url, limits=HTTP_LIMITS, timeout=120) as http:
-        sem = asyncio.Semaphore(32)
-
-        async def call(method: str, path: str, token: str | None = None, body: Any = None) -> dict:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            async with sem:
-                response = await http.request(method, path, json=body, headers=headers)
-            response.raise_for_status()
-            return response.json()
+        call = Api(http)
 
         people = await asyncio.gather(*(call("POST", "/api/players", body={"name": f"c{i}"}) for i in range(players)))
         match_ids = []
@@ -283,12 +283,7 @@ async def polling_versus_sockets(
     Moves are made over HTTP so every follower sees the same thing."""
     results: dict[str, Any] = {}
     async with httpx.AsyncClient(base_url=url, limits=HTTP_LIMITS, timeout=60) as http:
-
-        async def call(method: str, path: str, token: str | None = None, body: Any = None) -> dict:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            response = await http.request(method, path, json=body, headers=headers)
-            response.raise_for_status()
-            return response.json()
+        call = Api(http)
 
         pairs, ids = [], []
         for m in range(matches):
