@@ -12,7 +12,7 @@ from django.utils import timezone
 from games.broadcast import send_to_group
 from games.models import Match
 from games.payloads import match_view
-from games.services import match_data, seats_of
+from games.services import match_data
 from games.signals import match_status_changed
 from games.timeline import format_time
 
@@ -22,11 +22,13 @@ LOBBY_SIZE = 100
 
 def open_matches(game: str | None = None, status: str = Match.Status.WAITING) -> list[dict[str, Any]]:
     """Matches in ``status`` (waiting ones by default), newest first, as a spectator sees them."""
-    matches = Match.objects.filter(status=status).order_by("-created_at")
+    matches = Match.objects.filter(status=status).order_by("-created_at").prefetch_related("seats__player")
     if game:
         matches = matches.filter(game=game)
     now = timezone.now()
-    return [match_view(match_data(match, seats_of(match.pk)), None, now) for match in matches[:LOBBY_SIZE]]
+    # Two queries in all (matches, then their seats), not one per match: this
+    # runs after every match that opens, fills or ends.
+    return [match_view(match_data(match, list(match.seats.all())), None, now) for match in matches[:LOBBY_SIZE]]
 
 
 def lobby_message() -> dict[str, Any]:

@@ -42,3 +42,17 @@ async def test_the_lobby_socket_follows_matches_opening_and_filling(
     await lobby.send({"type": "move"})
     assert (await lobby.next("error"))["code"] == "bad_message"
     await lobby.close()
+
+
+def test_the_lobby_list_costs_a_fixed_number_of_queries(alice: Player, make_player: Any) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from games.lobby import open_matches
+
+    for _ in range(5):
+        services.create_match(make_player("host"), "tictactoe")
+    with CaptureQueriesContext(connection) as queries:
+        listed = open_matches()
+    assert len(listed) == 5 and all(m["players"][0]["name"] == "host" for m in listed)
+    assert len(queries) == 3  # matches, seats, players: not one per match
