@@ -11,10 +11,19 @@ machine, are configured away here:
   blocking receive (``BZPOPMIN`` with a 5 s timeout), so an idle consumer can
   die with ``TimeoutError`` (redis/redis-py#4091). The socket timeout here is
   well above the blocking receive.
+
+And one trap of any pool: after Redis restarts, every pooled connection is
+dead, and the first command on each fails with "Connection closed by server".
+Commands are retried on a fresh connection (three times, backing off up to
+one second), so a restarted Redis is usable at once.
 """
 
 import os
 from urllib.parse import urlparse
+
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 REDIS_SOCKET_TIMEOUT = float(os.environ.get("REDIS_SOCKET_TIMEOUT", 30))
 REDIS_MAX_CONNECTIONS = int(os.environ.get("REDIS_MAX_CONNECTIONS", 200))
@@ -30,6 +39,8 @@ def redis_host(url: str) -> dict:
         "socket_keepalive": True,
         "max_connections": REDIS_MAX_CONNECTIONS,
         "timeout": REDIS_POOL_TIMEOUT,
+        "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        "retry_on_error": [RedisConnectionError],
     }
     if urlparse(url).scheme == "rediss" and os.environ.get("REDIS_TLS_VERIFY", "") not in {"1", "true"}:
         # Managed Redis (Heroku and others) presents self-signed certificates.

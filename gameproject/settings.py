@@ -158,6 +158,14 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Cookies only over HTTPS in production; a local run is plain http://localhost.
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not (DEBUG or EMBEDDED))
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or EMBEDDED))
+# HTTPS everywhere, once the site has a certificate (off by default: a local
+# run is plain http). With SECURE_SSL_REDIRECT a page opened over http moves
+# to https before its sockets would be refused by an https-only origin list;
+# HSTS then makes browsers skip http altogether (see README, Deploy).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 
 # Game server limits.
 GAMES_WS_MAX_MESSAGE_BYTES = int(os.environ.get("GAMES_WS_MAX_MESSAGE_BYTES", 16 * 1024))
@@ -169,8 +177,29 @@ GAMES_RESYNC_MAX_EVENTS = int(os.environ.get("GAMES_RESYNC_MAX_EVENTS", 200))
 GAMES_CLOCK_IN_PROCESS = env_bool("GAMES_CLOCK_IN_PROCESS", not os.environ.get("REDIS_URL"))
 GAMES_CLOCK_POLL_SECONDS = float(os.environ.get("GAMES_CLOCK_POLL_SECONDS", 0.2))
 # Each server process marks its open sockets alive this often; sockets not
-# marked for three periods belong to a process that died and are closed.
+# marked for two periods belong to a process that died and are closed.
 GAMES_HEARTBEAT_SECONDS = float(os.environ.get("GAMES_HEARTBEAT_SECONDS", 15))
+
+# Rate limits ("limits" strings, several joined by ";"), each overridable by
+# the environment variable GAMES_LIMIT_<NAME>; see games.quotas and the README.
+# Per socket: counted in the socket's process. Per player and per client
+# address: counted in Redis when REDIS_URL is set, so they hold across processes.
+DEFAULT_GAMES_LIMITS = {
+    "socket_messages": "50/second;1000/minute",
+    "socket_moves": "10/second;300/minute",
+    "socket_resyncs": "5/second;60/minute",
+    "player_chat": "3/second;30/minute",
+    "player_socket_opens": "30/second;300/minute",
+    "address_player_creation": "30/minute;300/hour",
+    "address_match_creation": "60/minute;600/hour",
+}
+GAMES_LIMITS = {key: os.environ.get(f"GAMES_LIMIT_{key.upper()}", val) for key, val in DEFAULT_GAMES_LIMITS.items()}
+GAMES_LIMITS_STORAGE = os.environ.get("GAMES_LIMITS_STORAGE", os.environ.get("REDIS_URL", "") or "memory://")
+GAMES_LIMITS_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "games")
+# Quotas: sockets one player may hold open on one server process, and
+# matches one player may have waiting for opponents at once.
+GAMES_MAX_SOCKETS_PER_PLAYER = int(os.environ.get("GAMES_MAX_SOCKETS_PER_PLAYER", 50))
+GAMES_MAX_OPEN_MATCHES_PER_PLAYER = int(os.environ.get("GAMES_MAX_OPEN_MATCHES_PER_PLAYER", 10))
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug
 # of a Standard Webhooks provider configured with PAYMENTS_<SLUG>_WEBHOOK_SECRET).

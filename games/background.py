@@ -14,6 +14,7 @@ from typing import Any
 from django.conf import settings
 
 from games.clock import run_clock
+from games.lifecycle import watch_for_shutdown
 from games.presence import run_heartbeat
 
 _started: dict[asyncio.AbstractEventLoop, list[asyncio.Task]] = {}
@@ -24,6 +25,7 @@ def ensure_started() -> None:
     loop = asyncio.get_running_loop()
     if any(not task.done() for task in _started.get(loop, [])):
         return
+    watch_for_shutdown()
     tasks = [loop.create_task(run_heartbeat(settings.GAMES_HEARTBEAT_SECONDS))]
     if settings.GAMES_CLOCK_IN_PROCESS:
         tasks.append(loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS)))

@@ -23,6 +23,7 @@ import logging
 from datetime import datetime
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.utils import timezone
 
 from games import services
@@ -31,6 +32,12 @@ from games.tournaments import start_due
 
 logger = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 1.0
+
+
+def sweep_period() -> float:
+    """Sweep at least twice per heartbeat period, so a dead process's sockets
+    are closed within three periods of its death."""
+    return min(SWEEP_EVERY_SECONDS, settings.GAMES_HEARTBEAT_SECONDS / 2)
 
 
 def settle_due(now: datetime | None = None) -> int:
@@ -53,7 +60,7 @@ async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
     while stop is None or not stop.is_set():
         try:
             if loop.time() >= next_sweep:
-                next_sweep = loop.time() + SWEEP_EVERY_SECONDS
+                next_sweep = loop.time() + sweep_period()
                 await database_sync_to_async(sweep_stale)()
                 await database_sync_to_async(start_due)()
             await database_sync_to_async(settle_due)()

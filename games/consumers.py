@@ -9,70 +9,182 @@ gaps for as long as its socket lives.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from games import presence, services
+from games import inputs, lifecycle, presence, quotas, services
 from games.accounts import player_for_user
 from games.broadcast import match_group, text_for
 from games.lobby import LOBBY_GROUP, lobby_message
-from games.messages import ActionMessage, BadMessage, ChatMessage, MoveMessage, ResyncMessage, parse_client_message
+from games.messages import (
+    ActionMessage,
+    AnyMessage,
+    BadMessage,
+    ChatMessage,
+    MoveMessage,
+    ResyncMessage,
+    parse_client_message,
+)
 from games.models import Player
 from games.payloads import event_message, match_view, snapshot_message
 from games.timeline import MatchData, seat_of
 from games.tournaments import get_tournament, player_group, tournament_group, tournament_view
 
+logger = logging.getLogger(__name__)
+
 CLOSE_UNKNOWN_MATCH = 4404
 CLOSE_BAD_TICKET = 4401
+CLOSE_TOO_MANY = 4429
+CLOSE_SERVICE_RESTART = lifecycle.CLOSE_SERVICE_RESTART
+LAYER_TIMEOUT = 2.0  # seconds a group_discard may take when a socket ends
 
 
 class PlayerSocket(AsyncWebsocketConsumer):
     """What every socket does first: accept (a close code needs an accepted
-    socket), refuse a bad ticket with 4401, and find the player, if any."""
+    socket), refuse a bad ticket with 4401, and find the player, if any.
+
+    And what every socket does last, whatever ends it (a close, an exception
+    in any handler, a channel-layer or database outage, the server shutting
+    down): :meth:`release`, once, in an order where nothing that can fail
+    comes before forgetting the socket (see ``games.presence.forget``).
+    """
 
     player: Player | None = None
+    groups_joined: tuple[str, ...] = ()
+    holds_quota: bool = False
+    released: bool = False
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except asyncio.CancelledError:
+            # The server is shutting down (daphne cancels every connection):
+            # tell the client to reconnect elsewhere now.
+            await self.quietly(self.close(code=CLOSE_SERVICE_RESTART), "closing on shutdown")
+            raise
+        finally:
+            await self.release()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """A failing handler costs its message, not the socket: the error is
+        logged, the client told, and the socket goes on. Only a failed
+        connect ends it (and :meth:`release` still runs)."""
+        try:
+            await super().dispatch(message)
+        except StopConsumer:
+            raise
+        except Exception:
+            if message["type"] == "websocket.connect":
+                raise
+            logger.exception("socket %s: handling %s failed", self.scope.get("path"), message["type"])
+            if message["type"] == "websocket.receive":
+                await self.quietly(self.send_error("server_error", "the server failed to handle that message"), "")
 
     async def open(self) -> bool:
         await self.accept()
+        lifecycle.opened(self)
+        if lifecycle.draining:
+            await self.close(code=CLOSE_SERVICE_RESTART)
+            return False
         if self.scope.get("ticket_rejected"):
             await self.close(code=CLOSE_BAD_TICKET)
             return False
         self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
+        if self.player is not None:
+            try:
+                await database_sync_to_async(quotas.check_shared)("player_socket_opens", self.player.pk, "sockets")
+                quotas.hold_socket(self.player.pk)
+            except quotas.RateLimited as limited:
+                await self.send_error(limited.code, limited.message, None, limited.retry_after)
+                await self.close(code=CLOSE_TOO_MANY)
+                return False
+            self.holds_quota = True
         return True
+
+    async def join_group(self, group: str) -> None:
+        self.groups_joined = (*self.groups_joined, group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        await self.release()
+
+    async def release(self) -> None:
+        """Undo everything the socket holds, once; each step on its own, so a
+        failure of one (the database, the layer) cannot skip the others."""
+        if self.released:
+            return
+        self.released = True
+        lifecycle.closed(self)
+        if self.holds_quota:
+            quotas.release_socket(self.player.pk)
+        await self.quietly(self.forget(), "recording the close")
+        for group in self.groups_joined:
+            await self.quietly(
+                asyncio.wait_for(self.channel_layer.group_discard(group, self.channel_name), LAYER_TIMEOUT),
+                f"leaving {group}",
+            )
+
+    async def shut_down(self) -> None:
+        """The server is going away: the client should reconnect elsewhere now."""
+        await self.quietly(self.close(code=CLOSE_SERVICE_RESTART), "closing on shutdown")
+        await self.release()
+
+    async def forget(self) -> None:
+        """What this kind of socket records when it ends (presence)."""
+
+    async def quietly(self, step: Awaitable[Any], what: str) -> None:
+        try:
+            await step
+        except Exception:
+            if what:
+                logger.warning("socket %s: %s failed", self.scope.get("path"), what, exc_info=True)
 
     async def send_json(self, payload: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(payload, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, ref: Any = None, retry_after: int | None = None) -> None:
+        payload = {"type": "error", "code": code, "message": message, "ref": ref}
+        if retry_after is not None:
+            payload["retry_after"] = retry_after
+        await self.send_json(payload)
+
+    async def send_refusal(self, refusal: services.GameError, ref: Any) -> None:
+        await self.send_error(refusal.code, refusal.message, ref, getattr(refusal, "retry_after", None))
 
 
 class ListeningSocket(PlayerSocket):
     """A socket the server only pushes to."""
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        await self.send_json(
-            {"type": "error", "code": "bad_message", "message": "this socket only listens", "ref": None}
-        )
+        try:
+            quotas.check_socket("socket_messages", self.channel_name, "messages")
+        except quotas.RateLimited as limited:
+            await self.send_error(limited.code, limited.message, None, limited.retry_after)
+            return
+        await self.send_error("bad_message", "this socket only listens")
 
 
 class MatchConsumer(PlayerSocket):
     seat: int | None = None
     last_seq: int = -1
-    joined_group: bool = False
 
     async def connect(self) -> None:
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
-        self.group = match_group(self.match_id)
         self.own_refs: dict[int, Any] = {}
         if not await self.open():
             return
         # Join the group before reading the snapshot: an event committed in
         # between arrives later with seq <= the snapshot's and is dropped.
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.joined_group = True
+        await self.join_group(match_group(self.match_id))
         try:
             data, self.seat = await database_sync_to_async(presence.socket_opened)(
                 self.match_id, self.player, self.channel_name
@@ -82,19 +194,23 @@ class MatchConsumer(PlayerSocket):
             return
         await self.send_snapshot(data)
 
-    async def disconnect(self, code: int) -> None:
-        if self.joined_group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+    async def forget(self) -> None:
         if self.seat is not None:
+            presence.forget(self.channel_name)
             await database_sync_to_async(presence.socket_closed)(self.channel_name)
 
     # --- from the client ---------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
+            quotas.check_socket("socket_messages", self.channel_name, "messages")
             message = parse_client_message(self.decode(text_data, bytes_data))
+            self.count(message)
         except BadMessage as bad:
             await self.send_error("bad_message", bad.message, bad.ref)
+            return
+        except quotas.RateLimited as limited:
+            await self.send_refusal(limited, limited.ref)
             return
         if isinstance(message, MoveMessage):
             await self.on_action("move", message.move, message.seq, message.ref)
@@ -105,6 +221,17 @@ class MatchConsumer(PlayerSocket):
         elif isinstance(message, ResyncMessage):
             await self.resync(message.after, force=True)
 
+    def count(self, message: AnyMessage) -> None:
+        """The per-kind limit of a parsed message (chat is limited per player, in its service)."""
+        kind = {MoveMessage: "socket_moves", ActionMessage: "socket_moves", ResyncMessage: "socket_resyncs"}
+        name = kind.get(type(message))
+        if name is not None:
+            try:
+                quotas.check_socket(name, self.channel_name, name.removeprefix("socket_"))
+            except quotas.RateLimited as limited:
+                limited.ref = message.ref
+                raise
+
     def decode(self, text_data: str | None, bytes_data: bytes | None) -> Any:
         if text_data is None:
             raise BadMessage("binary frames are not supported; send JSON text")
@@ -112,9 +239,9 @@ class MatchConsumer(PlayerSocket):
         if len(text_data) > limit or len(text_data.encode()) > limit:
             raise BadMessage(f"message larger than {limit} bytes")
         try:
-            return json.loads(text_data)
-        except ValueError:
-            raise BadMessage("message is not valid JSON") from None
+            return inputs.loads(text_data)
+        except inputs.UnsafeInput as unsafe:
+            raise BadMessage(str(unsafe)) from None
 
     async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
         try:
@@ -122,7 +249,7 @@ class MatchConsumer(PlayerSocket):
         except services.GameError as refusal:
             if refusal.settled is not None:
                 await self.match_event(refusal.settled)
-            await self.send_error(refusal.code, refusal.message, ref)
+            await self.send_refusal(refusal, ref)
             return
         # Deliver our own event now rather than wait for the layer (which may
         # drop it); the group copy that follows is then ignored as old.
@@ -133,7 +260,7 @@ class MatchConsumer(PlayerSocket):
         try:
             await database_sync_to_async(services.post_chat)(self.match_id, self.player, message.text)
         except services.GameError as refusal:
-            await self.send_error(refusal.code, refusal.message, message.ref)
+            await self.send_refusal(refusal, message.ref)
 
     # --- from the channel layer --------------------------------------------
 
@@ -213,9 +340,6 @@ class MatchConsumer(PlayerSocket):
                 self.match_id, self.player, self.channel_name
             )
 
-    async def send_error(self, code: str, message: str, ref: Any = None) -> None:
-        await self.send_json({"type": "error", "code": code, "message": message, "ref": ref})
-
 
 class TournamentConsumer(ListeningSocket):
     """``/ws/tournaments/<id>/``: the whole tournament view whenever it
@@ -224,28 +348,20 @@ class TournamentConsumer(ListeningSocket):
     bracket match of theirs starts."""
 
     last_seq: int = -1
-    groups_joined: tuple[str, ...] = ()
 
     async def connect(self) -> None:
         self.tournament_id = int(self.scope["url_route"]["kwargs"]["tournament_id"])
         if not await self.open():
             return
-        groups = [tournament_group(self.tournament_id)]
+        await self.join_group(tournament_group(self.tournament_id))
         if self.player is not None:
-            groups.append(player_group(self.player.pk))
-        for group in groups:
-            await self.channel_layer.group_add(group, self.channel_name)
-        self.groups_joined = tuple(groups)
+            await self.join_group(player_group(self.player.pk))
         try:
             view = await database_sync_to_async(tournament_snapshot)(self.tournament_id)
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
         await self.tournament_changed({"tournament": view})
-
-    async def disconnect(self, code: int) -> None:
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def tournament_changed(self, message: dict[str, Any]) -> None:
         view = message["tournament"]
@@ -268,11 +384,8 @@ class LobbyConsumer(ListeningSocket):
     async def connect(self) -> None:
         if not await self.open():
             return
-        await self.channel_layer.group_add(LOBBY_GROUP, self.channel_name)
+        await self.join_group(LOBBY_GROUP)
         await self.lobby_changed(await database_sync_to_async(lobby_message)())
-
-    async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(LOBBY_GROUP, self.channel_name)
 
     async def lobby_changed(self, message: dict[str, Any]) -> None:
         if message["at"] < self.last_at:

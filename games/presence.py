@@ -2,9 +2,10 @@
 player, kept under the match's row lock so presence, the abandonment
 deadline and moves never disagree.
 
-Every server process refreshes its own rows (``heartbeat``); the clock loop
-sweeps rows that stopped being refreshed (``sweep_stale``), which is how the
-sockets of a crashed or redeployed process are noticed.
+Every server process refreshes the rows of the sockets it still holds, and
+only those (``heartbeat``); the clock loop sweeps rows that stopped being
+refreshed (``sweep_stale``), which is how the sockets of a crashed or killed
+process are noticed: within two heartbeat periods and one sweep.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def socket_closed(channel_name: str, left_at: datetime | None = None, stale_befo
     ``stale_before`` (the sweep), only if the row is still that stale under
     the lock: a heartbeat that came in between keeps it."""
     if stale_before is None:
-        _live.pop(channel_name, None)
+        forget(channel_name)
     row = Connection.objects.filter(channel_name=channel_name).values("match_id", "seat").first()
     if row is None:
         return
@@ -106,26 +107,47 @@ def socket_closed(channel_name: str, left_at: datetime | None = None, stale_befo
             _recount(match, row["seat"], left_at)
 
 
+def forget(channel_name: str) -> None:
+    """Stop vouching for a socket this process no longer holds. Called first
+    when a socket ends, before anything that can fail: from then on no
+    heartbeat refreshes its row, so the row is closed even if recording the
+    close fails now (by this process's next heartbeat, or the sweep)."""
+    _live.pop(channel_name, None)
+
+
 def heartbeat() -> int:
-    """Mark this process's sockets alive; re-create any that a sweep removed
-    (say, after the database was unreachable for a while). Returns how many."""
-    refreshed = Connection.objects.filter(server=SERVER_ID).update(seen_at=timezone.now())
-    if refreshed < len(_live):
-        present = set(Connection.objects.filter(channel_name__in=list(_live)).values_list("channel_name", flat=True))
-        for channel_name, (match_id, seat) in list(_live.items()):
-            if channel_name not in present:
-                try:
-                    with transaction.atomic():
-                        _add_row(lock_match(match_id), seat, channel_name)
-                except GameError:
-                    _live.pop(channel_name, None)  # the match was deleted meanwhile
+    """Mark this process's open sockets alive, and only those; close rows of
+    this process whose socket has ended (their close could not be recorded
+    then); re-create rows of open sockets that a sweep removed (say, after
+    the database was unreachable for a while). Returns how many are open."""
+    now = timezone.now()
+    live = list(_live)
+    for start in range(0, len(live), 500):
+        Connection.objects.filter(channel_name__in=live[start : start + 500]).update(seen_at=now)
+    for channel_name in Connection.objects.filter(server=SERVER_ID).values_list("channel_name", flat=True):
+        if channel_name not in _live:
+            socket_closed(channel_name)
+    present = set(Connection.objects.filter(server=SERVER_ID).values_list("channel_name", flat=True))
+    for channel_name, (match_id, seat) in list(_live.items()):
+        if channel_name not in present:
+            try:
+                with transaction.atomic():
+                    _add_row(lock_match(match_id), seat, channel_name)
+            except GameError:
+                _live.pop(channel_name, None)  # the match was deleted meanwhile
     return len(_live)
+
+
+def stale_after() -> timedelta:
+    """How long a row may go unrefreshed before its process counts as dead:
+    two heartbeat periods, so one late heartbeat is not a disconnection."""
+    return timedelta(seconds=settings.GAMES_HEARTBEAT_SECONDS * 2)
 
 
 def sweep_stale(now: datetime | None = None) -> int:
     """Close the rows no process has refreshed for a while (their process is
     gone); the player left when the row was last seen."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.GAMES_HEARTBEAT_SECONDS * 3)
+    cutoff = (now or timezone.now()) - stale_after()
     stale: list[dict[str, Any]] = list(Connection.objects.filter(seen_at__lt=cutoff).values("channel_name", "seen_at"))
     for row in stale:
         socket_closed(row["channel_name"], left_at=row["seen_at"], stale_before=cutoff)

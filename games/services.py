@@ -13,12 +13,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from games import timeline
+from games import quotas, timeline
 from games.broadcast import event_broadcast, event_delivery, send_to_match
 from games.errors import GameError
+from games.inputs import UnsafeInput, check_text
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
 from games.rules import InvalidOptions, UnknownGame, get_game
 from games.signals import match_ended, match_status_changed
@@ -223,8 +225,22 @@ def create_match(
     except InvalidOptions as problem:
         raise GameError("invalid_options", str(problem)) from None
     with transaction.atomic():
+        _check_open_matches(player)
         match, data = _new_match(game.slug, options, seat_count, player)
         return _seat_player(match, data, player, 0, timezone.now())
+
+
+def _check_open_matches(player: Player) -> None:
+    """At most ``GAMES_MAX_OPEN_MATCHES_PER_PLAYER`` matches of a player wait
+    for opponents at once (the lobby list is for everyone). The player's row
+    lock makes two creations at once count each other."""
+    Player.objects.select_for_update().filter(pk=player.pk).first()
+    waiting = Match.objects.filter(created_by=player, status=Match.Status.WAITING).count()
+    if waiting >= settings.GAMES_MAX_OPEN_MATCHES_PER_PLAYER:
+        raise GameError(
+            "too_many_open_matches",
+            f"you already have {waiting} matches waiting for opponents; wait until one of them fills",
+        )
 
 
 def join_match(match_id: int, player: Player) -> MatchData:
@@ -355,6 +371,11 @@ def post_chat(match_id: int, player: Player | None, text: Any) -> None:
         raise GameError("bad_message", "chat text must be a non-empty string")
     if len(text) > CHAT_MAX_LENGTH:
         raise GameError("bad_message", f"chat text is limited to {CHAT_MAX_LENGTH} characters")
+    try:
+        check_text(text, "chat text")
+    except UnsafeInput as unsafe:
+        raise GameError("bad_message", str(unsafe)) from None
+    quotas.check_shared("player_chat", player.pk, "chat lines")
     with transaction.atomic():
         match = get_match(match_id)
         seat = Seat.objects.filter(match_id=match_id, player=player).values_list("seat", flat=True).first()

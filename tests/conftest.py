@@ -49,6 +49,24 @@ def close_pooled_connections() -> Any:
             database.close_pool()
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None, django_db_blocker: Any) -> Any:
+    """Before the test database is dropped, end the sessions that threads of
+    this run (Channels' database thread, live servers) left open on it, so the
+    drop succeeds instead of leaving one database behind per run."""
+    yield
+    from django.db import connection as default
+
+    if default.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), default.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+    default.close()
+
+
 @pytest.fixture(autouse=True)
 def every_match_replays_from_its_log(request: pytest.FixtureRequest) -> Any:
     """After every test that used the database: each match it left behind

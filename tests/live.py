@@ -50,11 +50,22 @@ def wait_until_serving(url: str, process: subprocess.Popen, deadline: float) -> 
 @contextmanager
 def running_servers(logs: Path, servers: int = 1, worker: bool = False) -> Iterator[list[str]]:
     """Start ``servers`` daphne processes (and the clock worker); yields
-    their base URLs. Output goes to files in ``logs`` (a pipe nobody reads
-    would block them). With the in-memory layer, use a single server: the
+    their base URLs. With the in-memory layer, use a single server: the
     clock then runs inside it."""
-    redis = bool(os.environ.get("REDIS_URL"))
-    env = {
+    with running_processes(logs, servers, worker) as (urls, _):
+        yield urls
+
+
+@contextmanager
+def running_processes(
+    logs: Path, servers: int = 1, worker: bool = False, env: dict[str, str] | None = None
+) -> Iterator[tuple[list[str], list[subprocess.Popen]]]:
+    """Like :func:`running_servers`, with ``env`` added to the processes'
+    environment; yields the URLs and the processes (servers first, then the
+    worker), for tests that signal or kill one by its PID. Output goes to
+    files in ``logs`` (a pipe nobody reads would block them)."""
+    redis = bool((env or {}).get("REDIS_URL", os.environ.get("REDIS_URL")))
+    environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "gameproject.settings",
         "DATABASE_URL": test_database_url(),
@@ -64,12 +75,15 @@ def running_servers(logs: Path, servers: int = 1, worker: bool = False) -> Itera
         "GAMES_CLOCK_IN_PROCESS": "0" if redis else "1",
         "SESSION_COOKIE_SECURE": "0",
         "CSRF_COOKIE_SECURE": "0",
+        **(env or {}),
     }
     processes: list[subprocess.Popen] = []
 
     def start(name: str, *command: str) -> subprocess.Popen:
         log = open(logs / f"{name}.log", "w")  # noqa: SIM115 (closed with the process)
-        process = subprocess.Popen([sys.executable, *command], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, *command], cwd=ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT
+        )
         processes.append(process)
         return process
 
@@ -84,13 +98,42 @@ def running_servers(logs: Path, servers: int = 1, worker: bool = False) -> Itera
         deadline = time.monotonic() + 30
         for url, process in zip(urls, processes, strict=False):
             wait_until_serving(url, process, deadline)
-        yield urls
+        yield urls, processes
     finally:
-        for process in processes:
+        stop(processes)
+
+
+def stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
             process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    for process in processes:
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def own_redis(logs: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A Redis server of the test's own on a free port (never the machine's),
+    for tests that kill it by its PID; yields its URL and process."""
+    port = port or free_port()
+    log = open(logs / f"redis-{port}.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    try:
+        yield url, process
+    finally:
+        stop([process])

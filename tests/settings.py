@@ -16,6 +16,10 @@ from gameproject.settings import DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # One test database per run, so two runs on one machine (a developer's
+    # and CI's, or two terminals) never drop each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": f"test_gameproject_{os.getpid()}"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not SQLite's shared-cache memory database: threads racing for a
     # match then wait on SQLite's lock (as processes would) instead of failing.

@@ -3,6 +3,7 @@ socket, and robust to a server process that dies without closing anything."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,7 +12,8 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from games import presence, services
-from games.models import Connection, Match, Player, Seat
+from games.models import ChatMessage, Connection, Match, Player, Seat
+from tests.conftest import pair
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,3 +87,52 @@ def test_a_live_socket_swept_during_an_outage_is_restored(active_match: dict, al
     seat = Seat.objects.get(match_id=active_match["id"], seat=0)
     assert (seat.connections, seat.left_at) == (1, None)
     presence.socket_closed("outage-channel")
+
+
+BAD_FRAMES = {
+    "JSON nested 1,100 levels deep": "[" * 1100 + "]" * 1100,
+    "chat holding a NUL character": '{"type": "chat", "text": "hi\\u0000there"}',
+    "chat holding a lone surrogate": '{"type": "chat", "text": "\\ud800"}',
+}
+
+
+@pytest.mark.parametrize("frame", BAD_FRAMES.values(), ids=BAD_FRAMES.keys())
+async def test_a_bad_frame_is_refused_and_the_match_still_ends_by_abandonment(
+    alice: Player, bob: Player, connect: Any, clock_loop: None, frame: str
+) -> None:
+    """A frame that used to kill the consumer before its bookkeeping (so the
+    player stayed "connected" and the match stalled) gets a clear error; the
+    socket goes on; once its player is gone, the match ends with nobody
+    sending anything."""
+    data = await database_sync_to_async(services.create_match)(alice, "tictactoe", {"abandon_timeout": 1})
+    await database_sync_to_async(services.join_match)(data["id"], bob)
+    a, b = await pair(connect, data["id"], alice, bob)
+    await b.send(frame)
+    error = await b.next("error")
+    assert error["code"] == "bad_message"
+    await a.move({"cell": 4})
+    assert (await b.next("event"))["event"]["move"] == {"cell": 4}  # still the same, working socket
+    assert await database_sync_to_async(ChatMessage.objects.count)() == 0
+    await b.close()
+    match = await database_sync_to_async(Match.objects.get)(pk=data["id"])
+    assert match.deadline_at is not None  # bob is to move, and gone: the abandonment clock runs
+    for _ in range(60):
+        match = await database_sync_to_async(Match.objects.get)(pk=data["id"])
+        if match.status == "finished":
+            break
+        await asyncio.sleep(0.05)
+    assert match.result == {"winner": 0, "reason": "abandoned"}
+
+
+def test_the_heartbeat_vouches_only_for_sockets_this_process_holds(active_match: dict, alice: Player) -> None:
+    """A socket whose close could not be recorded (the database was down when
+    it ended) leaves its row behind: the next heartbeat must close it, not
+    keep it alive, so the player is shown gone and abandonment can run."""
+    match_id = active_match["id"]
+    presence.socket_opened(match_id, alice, "ended-channel")
+    presence.forget("ended-channel")  # the socket ended; recording that failed
+    assert Seat.objects.get(match_id=match_id, seat=0).connections == 1
+    assert presence.heartbeat() == 0
+    seat = Seat.objects.get(match_id=match_id, seat=0)
+    assert (seat.connections, seat.left_at is not None) == (0, True)
+    assert Match.objects.get(pk=match_id).deadline_at is not None

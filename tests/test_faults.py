@@ -1,0 +1,159 @@
+"""Whatever ends a socket, the player is shown disconnected and the match
+ends by abandonment with nobody sending anything: a Redis server of the
+test's own that dies mid-match, SIGTERM of a real daphne process (sockets
+close with 1012 and presence is recorded before it exits), and kill -9 of
+one (its sockets are swept within three heartbeat periods).
+
+Real processes throughout: daphne and the clock worker on the test
+database, each killed or signalled by its own PID."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed
+
+from games.models import Match, Seat
+from tests.live import own_redis, running_processes
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+HEARTBEAT = 0.5
+ABANDON_AFTER = 2  # seconds, the matches' abandon_timeout
+
+
+class Person:
+    """A player talking to one server over HTTP and a WebSocket."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = url, name
+
+    def register(self) -> None:
+        body = httpx.post(f"{self.url}/api/players", json={"name": self.name}).json()
+        self.id, self.headers = body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        response = httpx.post(f"{self.url}{path}", json=body or {}, headers=self.headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def open(self, match_id: int) -> websockets.ClientConnection:
+        ticket = self.post("/api/tickets")["ticket"]
+        sock = await websockets.connect(f"{self.url.replace('http', 'ws')}/ws/matches/{match_id}/?ticket={ticket}")
+        assert json.loads(await asyncio.wait_for(sock.recv(), 5))["type"] == "snapshot"
+        return sock
+
+
+def tictactoe_between(url: str) -> tuple[Person, Person, int]:
+    alice, bob = Person(url, "alice"), Person(url, "bob")
+    alice.register()
+    bob.register()
+    match = alice.post("/api/matches", {"game": "tictactoe", "options": {"abandon_timeout": ABANDON_AFTER}})
+    bob.post(f"/api/matches/{match['id']}/join")
+    return alice, bob, match["id"]
+
+
+async def closed_code(sock: websockets.ClientConnection, timeout: float = 10) -> int:
+    """Read until the server closes the socket; returns the close code."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await sock.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else 1006
+
+
+def wait_for(check: Any, timeout: float, what: str) -> float:
+    """Poll ``check()`` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")
+
+
+def connections(match_id: int) -> list[int]:
+    return list(Seat.objects.filter(match_id=match_id).order_by("seat").values_list("connections", flat=True))
+
+
+def abandoned(match_id: int) -> bool:
+    match = Match.objects.get(pk=match_id)
+    return match.status == "finished" and match.result["reason"] == "abandoned"
+
+
+@pytest.fixture
+def logs(tmp_path: Path) -> Path:
+    return tmp_path
+
+
+@pytest.fixture
+def live(transactional_db: None, logs: Path) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """One daphne process and the clock worker, heartbeat every 0.5 s."""
+    with running_processes(logs, worker=True, env={"GAMES_HEARTBEAT_SECONDS": str(HEARTBEAT)}) as (urls, processes):
+        yield urls[0], processes
+
+
+async def test_a_redis_outage_mid_match_still_ends_it_by_abandonment(transactional_db: None, logs: Path) -> None:
+    """Redis dies under every socket: they close, their closes are recorded
+    although leaving the group fails, and after Redis comes back the match
+    ends by abandonment; a spectator arriving then sees both players gone."""
+    with own_redis(logs) as (redis_url, redis):
+        env = {"REDIS_URL": redis_url, "GAMES_HEARTBEAT_SECONDS": str(HEARTBEAT)}
+        with running_processes(logs, worker=True, env=env) as (urls, _):
+            alice, bob, match_id = tictactoe_between(urls[0])
+            sockets = [await alice.open(match_id), await bob.open(match_id)]
+            await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+            redis.kill()  # SIGKILL, by its PID: this test's Redis only
+            redis.wait()
+            codes = [await closed_code(sock) for sock in sockets]
+            assert all(code != 1000 for code in codes), codes
+            port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
+            with own_redis(logs, port):
+                await asyncio.to_thread(wait_for, lambda: connections(match_id) == [0, 0], 5, "both disconnected")
+                await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 8, "abandonment")
+                spectator = await websockets.connect(f"{urls[0].replace('http', 'ws')}/ws/matches/{match_id}/")
+                snapshot = json.loads(await asyncio.wait_for(spectator.recv(), 5))
+                await spectator.close()
+    assert [p["connected"] for p in snapshot["match"]["players"]] == [False, False]
+    assert snapshot["match"]["result"] == {"winner": 1, "reason": "abandoned"}  # alice (X) was to move
+
+
+async def test_sigterm_closes_sockets_with_1012_and_records_presence(
+    live: tuple[str, list[subprocess.Popen]],
+) -> None:
+    url, (server, _) = live
+    alice, bob, match_id = tictactoe_between(url)
+    sockets = [await alice.open(match_id), await bob.open(match_id)]
+    await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+    os.kill(server.pid, signal.SIGTERM)
+    assert [await closed_code(sock) for sock in sockets] == [1012, 1012]
+    assert await asyncio.to_thread(server.wait, 10) == 0
+    # Recorded by the process itself before it exited, not by a later sweep.
+    assert await asyncio.to_thread(connections, match_id) == [0, 0]
+    await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
+
+
+async def test_kill_9_is_noticed_within_three_heartbeats(live: tuple[str, list[subprocess.Popen]]) -> None:
+    url, (server, _) = live
+    alice, bob, match_id = tictactoe_between(url)
+    sockets = [await alice.open(match_id), await bob.open(match_id)]
+    await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+    server.kill()  # SIGKILL: nothing of the process runs any more
+    server.wait()
+    took = await asyncio.to_thread(wait_for, lambda: connections(match_id) == [0, 0], 10, "the sweep")
+    assert took <= 3 * HEARTBEAT + 0.5  # three periods, and the poll's slack
+    await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
+    for sock in sockets:
+        assert await closed_code(sock) == 1006
