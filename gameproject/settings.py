@@ -130,6 +130,17 @@ CHANNEL_LAYERS = channel_layer_settings(
     flavour=os.environ.get("REDIS_CHANNEL_LAYER", "core"),
 )
 
+# Django's cache (finished matches' replays): Redis when configured, so all
+# processes share it; this process's memory on the embedded default.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+            "KEY_PREFIX": os.environ.get("CHANNEL_LAYER_PREFIX", "games"),
+        }
+    }
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -163,6 +174,8 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not (DEBUG or EMBEDDED))
 # to https before its sockets would be refused by an https-only origin list;
 # HSTS then makes browsers skip http altogether (see README, Deploy).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+# A platform's health checks call over plain http inside its network.
+SECURE_REDIRECT_EXEMPT = [r"^health/"]
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS") or 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
@@ -185,9 +198,11 @@ GAMES_HEARTBEAT_SECONDS = float(os.environ.get("GAMES_HEARTBEAT_SECONDS", 15))
 # Per socket: counted in the socket's process. Per player and per client
 # address: counted in Redis when REDIS_URL is set, so they hold across processes.
 DEFAULT_GAMES_LIMITS = {
-    "socket_messages": "50/second;1000/minute",
-    "socket_moves": "10/second;300/minute",
-    "socket_resyncs": "5/second;60/minute",
+    # Bots playing bots (and the benchmark's closed loop) move as fast as the
+    # server answers: tens of moves a second on one socket.
+    "socket_messages": "100/second;3000/minute",
+    "socket_moves": "50/second;1500/minute",
+    "socket_resyncs": "10/second;120/minute",
     "player_chat": "3/second;30/minute",
     "player_socket_opens": "30/second;300/minute",
     "address_player_creation": "30/minute;300/hour",

@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import path, re_path
 
+from games import monitoring
 from games.api import api
+from games.http_errors import json_error_urls, unknown_url
 from games.views import lobby, match_page, replay_page, tournament_page
 from games.webhooks import payments_webhook, stripe_webhook
 
@@ -11,7 +13,19 @@ urlpatterns = [
     path("matches/<int:match_id>/replay/", replay_page, name="replay"),
     path("tournaments/<int:tournament_id>/", tournament_page, name="tournament"),
     path("admin/", admin.site.urls),
-    path("api/", api.urls),
+    path("health/live", monitoring.live, name="health-live"),
+    path("health/ready", monitoring.ready, name="health-ready"),
+    path("metrics", monitoring.metrics, name="metrics"),
+    path("api/", json_error_urls(api.urls)),
     path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
     path("webhooks/payments/<str:provider>", payments_webhook, name="payments-webhook"),
+    # Last: any other path under the JSON prefixes is a JSON 404.
+    re_path(r"^(?:api|webhooks)/", unknown_url),
 ]
+
+# What fails before a view runs (a disallowed host, a body too large for a
+# middleware): the JSON envelope under /api/ and /webhooks/, Django's pages elsewhere.
+handler400 = "games.http_errors.bad_request"
+handler403 = "games.http_errors.permission_denied"
+handler404 = "games.http_errors.page_not_found"
+handler500 = "games.http_errors.server_error"

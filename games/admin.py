@@ -214,9 +214,11 @@ class PaymentEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="body")
     def readable_body(self, event: PaymentEvent) -> str:
+        """Pretty-printed when it is JSON; as received otherwise (NUL and
+        bytes that are not UTF-8 shown as U+FFFD; the exact bytes are in raw_body)."""
         try:
-            text = json.dumps(json.loads(event.body), indent=2, sort_keys=True)
-        except ValueError:
+            text = json.dumps(json.loads(event.body), indent=2, sort_keys=True, ensure_ascii=False)
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode or print
             text = event.body
         return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text)
 

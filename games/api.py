@@ -1,6 +1,9 @@
 """The HTTP API (django-ninja). Thin: parse, authenticate, call the service.
 
-Errors are always ``{"error": {"code", "message"}}`` with a fitting 4xx status.
+Errors are always ``{"error": {"code", "message"}}`` with a fitting status,
+documented in the OpenAPI schema (see :func:`answers`); what Django itself
+would answer as HTML (unknown URLs, wrong methods, bodies too large,
+unexpected exceptions) is enveloped too (``games.http_errors``).
 """
 
 from __future__ import annotations
@@ -14,18 +17,20 @@ from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from games import services, timeline, tournaments
+from games import http_errors, quotas, services, tournaments
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
 from games.lobby import open_matches
 from games.models import Match, Player, Tournament
 from games.payloads import event_view, match_view
+from games.replays import replay_json
 from games.rules import GAMES
 from games.schemas import (
     CreateMatchIn,
     CreatePlayerIn,
     CreateTournamentIn,
     EntryCreatedOut,
+    ErrorOut,
     EventsAfterIn,
     EventsOut,
     GamesOut,
@@ -36,6 +41,7 @@ from games.schemas import (
     PlayerOut,
     ReplayOut,
     TicketOut,
+    TournamentForCallerOut,
     TournamentOut,
     TournamentsOut,
 )
@@ -63,7 +69,24 @@ STATUS_FOR_CODE = {
     "not_your_turn": 409,
     "stale_seq": 409,
     "illegal_move": 422,
+    "too_many_open_matches": 429,
+    "rate_limited": 429,
+    "method_not_allowed": 405,
+    "request_too_large": 413,
+    "internal_error": 500,
 }
+
+
+def answers(ok: dict[int, Any], *errors: int) -> dict[Any, Any]:
+    """An endpoint's responses for the OpenAPI schema: ``ok``, and the error
+    envelope for the statuses in ``errors`` and 500, which any call may get."""
+    return {**ok, frozenset({*errors, 500}): ErrorOut}
+
+
+# Statuses that come with a JSON body (bad_request, request_too_large) and
+# with authentication (not_authenticated; csrf_failed or forbidden).
+WITH_BODY = (400, 413)
+AS_PLAYER = (401, 403)
 
 
 def error_response(request: HttpRequest, code: str, message: str, status: int | None = None) -> HttpResponse:
@@ -74,7 +97,16 @@ def error_response(request: HttpRequest, code: str, message: str, status: int | 
 
 @api.exception_handler(services.GameError)
 def on_game_error(request: HttpRequest, exc: services.GameError) -> HttpResponse:
-    return error_response(request, exc.code, exc.message)
+    response = error_response(request, exc.code, exc.message)
+    if isinstance(exc, quotas.RateLimited):
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def limit_address(request: HttpRequest, name: str, what: str) -> None:
+    """Count one ``name`` for the client's address (``REMOTE_ADDR``: behind a
+    proxy, daphne's ``--proxy-headers`` sets it from ``X-Forwarded-For``)."""
+    quotas.check_shared(name, request.META.get("REMOTE_ADDR") or "unknown", what)
 
 
 @api.exception_handler(ValidationError)
@@ -97,6 +129,13 @@ def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return error_response(request, "not_found", str(exc) or "not found")
 
 
+@api.exception_handler(Exception)
+def on_other_exception(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A body too large (413), any other exception Django knows (400, 403),
+    or an unexpected one: 500, the traceback logged, never sent."""
+    return http_errors.exception_response(request, exc)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     if exc.status_code == 403 and "CSRF" in str(exc):
@@ -109,46 +148,54 @@ def _match_for(data: dict[str, Any], player: Player | None) -> dict[str, Any]:
     return match_view(data, seat_of(data, player.pk if player else None), timezone.now())
 
 
-@api.post("/players", response={201: PlayerOut}, auth=None)
+@api.post("/players", response=answers({201: PlayerOut}, *WITH_BODY, 429), auth=None)
 def create_player(request: HttpRequest, body: CreatePlayerIn) -> Status:
+    limit_address(request, "address_player_creation", "players created from your address")
     player, token = create_guest(body.name)
     login(request, player.user, backend="django.contrib.auth.backends.ModelBackend")
     return Status(201, {"id": player.pk, "name": player.name, "token": token})
 
 
-@api.get("/games", response=GamesOut, auth=None)
+@api.get("/games", response=answers({200: GamesOut}), auth=None)
 def list_games(request: HttpRequest) -> dict:
     return {
         "games": [
-            {"slug": g.slug, "name": g.name, "min_players": g.min_players, "max_players": g.max_players}
+            {
+                "slug": g.slug,
+                "name": g.name,
+                "min_players": g.min_players,
+                "max_players": g.max_players,
+                "allows_draw_offers": g.allows_draw_offers,
+            }
             for g in GAMES.values()
         ]
     }
 
 
-@api.post("/matches", response={201: MatchOut}, auth=PLAYER_AUTH)
+@api.post("/matches", response=answers({201: MatchOut}, *WITH_BODY, *AS_PLAYER, 429), auth=PLAYER_AUTH)
 def create_match(request: HttpRequest, body: CreateMatchIn) -> Status:
+    limit_address(request, "address_match_creation", "matches created from your address")
     data = services.create_match(request.auth, body.game, body.options, body.seats)
     return Status(201, _match_for(data, request.auth))
 
 
-@api.get("/matches", response=MatchesOut, auth=None)
+@api.get("/matches", response=answers({200: MatchesOut}, 400), auth=None)
 def list_matches(request: HttpRequest, query: Query[MatchListIn]) -> dict:
     """Matches in one status (waiting ones: the lobby), newest first."""
     return {"matches": open_matches(query.game, query.status)}
 
 
-@api.post("/matches/{match_id}/join", response=MatchOut, auth=PLAYER_AUTH)
+@api.post("/matches/{match_id}/join", response=answers({200: MatchOut}, *AS_PLAYER, 404, 409), auth=PLAYER_AUTH)
 def join_match(request: HttpRequest, match_id: int) -> dict:
     return _match_for(services.join_match(match_id, request.auth), request.auth)
 
 
-@api.get("/matches/{match_id}", response=MatchOut, auth=None)
+@api.get("/matches/{match_id}", response=answers({200: MatchOut}, 400, 404), auth=None)
 def get_match(request: HttpRequest, match_id: int) -> dict:
     return _match_for(services.load_match(match_id), optional_player(request))
 
 
-@api.get("/matches/{match_id}/events", response=EventsOut, auth=None)
+@api.get("/matches/{match_id}/events", response=answers({200: EventsOut}, 400, 404), auth=None)
 def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]) -> dict:
     data, events = services.events_after(match_id, query.after)
     player = optional_player(request)
@@ -156,34 +203,27 @@ def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]
     return {"seq": data["seq"], "events": [event_view(data, event, viewer) for event in events]}
 
 
-@api.get("/matches/{match_id}/replay", response=ReplayOut, auth=None)
-def replay_match(request: HttpRequest, match_id: int) -> dict:
+@api.get("/matches/{match_id}/replay", response=answers({200: ReplayOut}, 400, 404, 409), auth=None)
+def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
     """Every logged event of a finished match with the match as it stood
     right after it, rebuilt from the log: for stepping through a game."""
     match = services.get_match(match_id)
     if match.status not in (Match.Status.FINISHED, Match.Status.ABORTED):
         raise services.GameError("match_not_active", "a replay is available once the match is over")
-    player = optional_player(request)
-    steps = services.replay(match, services.seats_of(match_id))
-    viewer = seat_of(steps[-1][1], player.pk if player else None) if steps else None
-    return {
-        "steps": [
-            {
-                "event": event_view(data, event, viewer),
-                "match": match_view(data, viewer, timeline.parse_time(event["at"])),
-            }
-            for event, data in steps
-        ]
-    }
+    return HttpResponse(replay_json(match, optional_player(request)), content_type="application/json")
 
 
-@api.post("/matches/{match_id}/moves", response=MatchOut, auth=PLAYER_AUTH)
+@api.post(
+    "/matches/{match_id}/moves",
+    response=answers({200: MatchOut}, *WITH_BODY, *AS_PLAYER, 404, 409, 422),
+    auth=PLAYER_AUTH,
+)
 def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
     broadcast = services.apply_move(match_id, request.auth, body.move, body.seq)
     return _match_for(broadcast["match"], request.auth)
 
 
-@api.post("/tickets", response=TicketOut, auth=PLAYER_AUTH)
+@api.post("/tickets", response=answers({200: TicketOut}, *AS_PLAYER), auth=PLAYER_AUTH)
 def create_ticket(request: HttpRequest) -> dict:
     ticket, expires_in = issue_ticket(request.auth)
     return {"ticket": ticket, "expires_in": expires_in}
@@ -194,7 +234,7 @@ def _require_staff(player: Player) -> None:
         raise services.GameError("forbidden", "only staff may do this (see manage.py apitoken)")
 
 
-@api.post("/tournaments", response={201: TournamentOut}, auth=PLAYER_AUTH)
+@api.post("/tournaments", response=answers({201: TournamentOut}, *WITH_BODY, *AS_PLAYER), auth=PLAYER_AUTH)
 def create_tournament(request: HttpRequest, body: CreateTournamentIn) -> Status:
     _require_staff(request.auth)
     tournament = tournaments.create_tournament(
@@ -203,18 +243,27 @@ def create_tournament(request: HttpRequest, body: CreateTournamentIn) -> Status:
     return Status(201, tournaments.tournament_view(tournament))
 
 
-@api.get("/tournaments", response=TournamentsOut, auth=None)
+@api.get("/tournaments", response=answers({200: TournamentsOut}), auth=None)
 def list_tournaments(request: HttpRequest) -> dict:
     recent = Tournament.objects.select_related("winner")[:100]
     return {"tournaments": [tournaments.tournament_view(t) for t in recent]}
 
 
-@api.get("/tournaments/{tournament_id}", response=TournamentOut, auth=None)
+@api.get("/tournaments/{tournament_id}", response=answers({200: TournamentForCallerOut}, 400, 404), auth=None)
 def get_tournament(request: HttpRequest, tournament_id: int) -> dict:
-    return tournaments.tournament_view(tournaments.get_tournament(tournament_id))
+    """The tournament, and the caller's own entry with its payment instructions."""
+    tournament = tournaments.get_tournament(tournament_id)
+    return {
+        **tournaments.tournament_view(tournament),
+        "my_entry": tournaments.entry_of(tournament, optional_player(request)),
+    }
 
 
-@api.post("/tournaments/{tournament_id}/entries", response={201: EntryCreatedOut}, auth=PLAYER_AUTH)
+@api.post(
+    "/tournaments/{tournament_id}/entries",
+    response=answers({201: EntryCreatedOut}, *AS_PLAYER, 404, 409),
+    auth=PLAYER_AUTH,
+)
 def enter_tournament(request: HttpRequest, tournament_id: int) -> Status:
     entry = tournaments.enter(tournament_id, request.auth)
     tournament = entry.tournament
@@ -229,7 +278,9 @@ def enter_tournament(request: HttpRequest, tournament_id: int) -> Status:
     return Status(201, {"entry": {"id": entry.pk, "status": entry.status}, "payment": payment})
 
 
-@api.post("/tournaments/{tournament_id}/start", response=TournamentOut, auth=PLAYER_AUTH)
+@api.post(
+    "/tournaments/{tournament_id}/start", response=answers({200: TournamentOut}, *AS_PLAYER, 404, 409), auth=PLAYER_AUTH
+)
 def start_tournament(request: HttpRequest, tournament_id: int) -> dict:
     _require_staff(request.auth)
     return tournaments.tournament_view(tournaments.start(tournament_id))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -21,7 +22,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from games import inputs, lifecycle, presence, quotas, services
+from games import inputs, lifecycle, monitoring, presence, quotas, services
 from games.accounts import player_for_user
 from games.broadcast import match_group, text_for
 from games.lobby import LOBBY_GROUP, lobby_message
@@ -244,8 +245,10 @@ class MatchConsumer(PlayerSocket):
             raise BadMessage(str(unsafe)) from None
 
     async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
+        received = time.perf_counter()
         try:
             broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
+            monitoring.MOVE_LATENCY.observe(time.perf_counter() - received)  # committed and broadcast by now
         except services.GameError as refusal:
             if refusal.settled is not None:
                 await self.match_event(refusal.settled)
@@ -305,6 +308,7 @@ class MatchConsumer(PlayerSocket):
         """Send the events after ``after`` (or a snapshot when cheaper).
         ``force`` resends events the client asked for even if this socket
         already sent them."""
+        monitoring.RESYNCS.inc()
         current, missed = await database_sync_to_async(services.replay_since)(
             self.match_id, after, settings.GAMES_RESYNC_MAX_EVENTS
         )

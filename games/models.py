@@ -98,6 +98,10 @@ class MatchEvent(models.Model):
     player = models.ForeignKey(Player, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     move = models.JSONField(null=True, blank=True)
     at = models.DateTimeField()
+    # Every CHECKPOINT_EVERY events, the match as it stood after this one
+    # (players by seat only): a resync or replay folds from the nearest
+    # checkpoint, so it costs the events it covers, not the whole log.
+    checkpoint = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["match", "seq"]
@@ -229,7 +233,12 @@ class Pairing(models.Model):
 class PaymentEvent(models.Model):
     """Every webhook delivery, stored before it is processed. Exactly one
     valid delivery per (provider, event id) is the canonical one that gets
-    processed; repeats are kept too, marked as duplicates."""
+    processed; repeats are kept too, marked as duplicates.
+
+    The body is kept twice: ``raw_body``, the exact bytes (what the signature
+    covers, whatever they hold), and ``body``, the same as text for reading
+    and searching, where bytes that are not UTF-8 and NUL characters (which
+    PostgreSQL text cannot hold) are shown as U+FFFD."""
 
     class Outcome(models.TextChoices):
         RECEIVED = "received"
@@ -239,11 +248,13 @@ class PaymentEvent(models.Model):
         DUPLICATE = "duplicate"
         INVALID_SIGNATURE = "invalid_signature"
         FAILED = "failed"
+        MALFORMED = "malformed"
 
     provider = models.CharField(max_length=40)
     event_id = models.CharField(max_length=200, blank=True)
     type = models.CharField(max_length=100, blank=True)
     body = models.TextField()
+    raw_body = models.BinaryField(default=b"", help_text="The exact bytes received.")
     headers = models.JSONField(default=dict)
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     signature_valid = models.BooleanField()
@@ -266,3 +277,8 @@ class PaymentEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.event_id} {self.type} ({self.outcome})"
+
+    @property
+    def raw(self) -> bytes:
+        """The exact bytes received (rows stored before ``raw_body`` existed have only ``body``)."""
+        return bytes(self.raw_body) if self.raw_body or not self.body else self.body.encode()

@@ -28,6 +28,7 @@ from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from games.errors import GameError
+from games.monitoring import RATE_LIMITED
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def _hit(limiter: SlidingWindowCounterRateLimiter, name: str, key: str, what: st
     namespace = (settings.GAMES_LIMITS_PREFIX, name)
     for item in _items(name):
         if not limiter.hit(item, *namespace, key):
+            RATE_LIMITED.labels(limit=name).inc()
             stats = limiter.get_window_stats(item, *namespace, key)
             raise RateLimited(what, max(1, math.ceil(stats.reset_time - time.time())))
 

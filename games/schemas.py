@@ -1,22 +1,96 @@
-"""HTTP request and response bodies (django-ninja schemas, i.e. pydantic)."""
+"""HTTP request and response bodies (django-ninja schemas, i.e. pydantic).
+
+Every input is bounded to what its database column can hold, so a request
+is refused with 400 ``bad_request`` rather than failing at the database:
+text through :func:`safe_text` (no NUL characters, no unpaired surrogates, a
+maximum length), JSON objects through :data:`JsonObject`, integers within
+PostgreSQL's ``integer`` and dates through :data:`StartTime`.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, StrictInt, StrictStr, StringConstraints
+from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, StringConstraints
 
-SeqNumber = Annotated[StrictInt, Field(ge=0)]
+from games.text import json_storable_problem, storable_problem
+
+INT_MAX = 2**31 - 1  # PostgreSQL's integer: every seq, count and amount column
+SMALLINT_MAX = 2**15 - 1  # PostgreSQL's smallint: seat numbers and counts
+MAX_ENTRY_FEE = 99_999_999  # in minor units: the most a payment gateway takes in one payment (Stripe's limit)
+MAX_UTC_OFFSET = timedelta(hours=14)  # the widest offset of any real time zone (PostgreSQL stores up to 15:59)
+EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
+GAME_SLUG_LENGTH = 32  # Match.game
+
+
+def _storable_text(value: str) -> str:
+    if problem := storable_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
+    if problem := json_storable_problem(value):
+        raise ValueError(problem)
+    return value
+
+
+def safe_text(*, max_length: int, min_length: int = 0, strip: bool = False, pattern: str | None = None) -> Any:
+    """A string type for every text input: a JSON string (never a number),
+    at most ``max_length`` characters, with no NUL or unpaired surrogate,
+    which PostgreSQL cannot store or compare."""
+    constraints = StringConstraints(
+        strip_whitespace=strip, min_length=min_length, max_length=max_length, pattern=pattern
+    )
+    return Annotated[StrictStr, constraints, AfterValidator(_storable_text)]
+
+
+def _start_time(value: datetime) -> datetime:
+    """A start date in UTC: no offset means UTC; an offset wider than any
+    time zone's, or a date outside the years 2000 to 2099, is refused."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    offset = value.utcoffset()
+    if offset is None or abs(offset) > MAX_UTC_OFFSET:
+        raise ValueError("the UTC offset must be between -14:00 and +14:00")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the date is out of range") from None
+    if not EARLIEST_START <= value < LATEST_START:
+        raise ValueError("the date must be from 2000-01-01 to 2099-12-31 (UTC)")
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], AfterValidator(_storable_json)]
+StartTime = Annotated[datetime, AfterValidator(_start_time)]
+SeqNumber = Annotated[StrictInt, Field(ge=0, le=INT_MAX)]
+GameSlug = safe_text(max_length=GAME_SLUG_LENGTH)
+PlayerName = safe_text(strip=True, min_length=1, max_length=40)  # Player.name
+TournamentName = safe_text(strip=True, min_length=1, max_length=100)  # Tournament.name
+Currency = safe_text(max_length=3, pattern=r"^[A-Za-z]{3}$")  # an ISO 4217 code
 
 
 class StrictInput(Schema):
     model_config = ConfigDict(extra="forbid")
 
 
+class ErrorDetailOut(Schema):
+    code: str
+    message: str
+
+
+class ErrorOut(Schema):
+    """Every refusal: the code is from the README's error table."""
+
+    error: ErrorDetailOut
+
+
 class CreatePlayerIn(StrictInput):
-    name: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    name: PlayerName
 
 
 class PlayerOut(Schema):
@@ -30,6 +104,7 @@ class GameOut(Schema):
     name: str
     min_players: int
     max_players: int
+    allows_draw_offers: bool
 
 
 class GamesOut(Schema):
@@ -37,18 +112,18 @@ class GamesOut(Schema):
 
 
 class CreateMatchIn(StrictInput):
-    game: StrictStr
-    options: dict[str, Any] = Field(default_factory=dict)
-    seats: StrictInt | None = None
+    game: GameSlug
+    options: JsonObject = Field(default_factory=dict)
+    seats: Annotated[StrictInt, Field(ge=0, le=SMALLINT_MAX)] | None = None
 
 
 class MoveIn(StrictInput):
-    move: dict[str, Any]
+    move: JsonObject
     seq: SeqNumber | None = None
 
 
 class EventsAfterIn(Schema):
-    after: int = Field(0, ge=0)
+    after: int = Field(0, ge=0, le=INT_MAX)
 
 
 class SeatOut(Schema):
@@ -65,7 +140,7 @@ class ResultOut(Schema):
 
 class MatchListIn(Schema):
     status: Literal["waiting", "active", "finished", "aborted"] = "waiting"
-    game: str | None = None
+    game: GameSlug | None = None
 
 
 class ClockOut(Schema):
@@ -126,13 +201,13 @@ class TicketOut(Schema):
 
 
 class CreateTournamentIn(StrictInput):
-    name: Annotated[StrictStr, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    game: StrictStr
-    options: dict[str, Any] = Field(default_factory=dict)
-    entry_fee: Annotated[StrictInt, Field(ge=0)] = 0
-    currency: Annotated[StrictStr, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = "eur"
+    name: TournamentName
+    game: GameSlug
+    options: JsonObject = Field(default_factory=dict)
+    entry_fee: Annotated[StrictInt, Field(ge=0, le=MAX_ENTRY_FEE)] = 0
+    currency: Currency = "eur"
     capacity: Annotated[StrictInt, Field(ge=2, le=1024)]
-    starts_at: datetime | None = None
+    starts_at: StartTime | None = None
 
 
 class TournamentPlayerOut(Schema):
@@ -196,6 +271,16 @@ class PaymentOut(Schema):
 class EntryCreatedOut(Schema):
     entry: EntryStatusOut
     payment: PaymentOut | None
+
+
+class MyEntryOut(Schema):
+    id: int
+    status: str
+    payment: PaymentOut | None
+
+
+class TournamentForCallerOut(TournamentOut):
+    my_entry: MyEntryOut | None
 
 
 class MatchesOut(Schema):

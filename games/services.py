@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from games import quotas, timeline
+from games import monitoring, quotas, timeline
 from games.broadcast import event_broadcast, event_delivery, send_to_match
 from games.errors import GameError
 from games.inputs import UnsafeInput, check_text
@@ -29,6 +29,7 @@ from games.timeline import Event, MatchData, format_time
 __all__ = ["GameError"]
 
 CHAT_MAX_LENGTH = 500
+CHECKPOINT_EVERY = 16
 ENGINE_FIELDS = ("clock", "since", "turn_started", "draw_offer", "rematch")
 
 
@@ -88,37 +89,71 @@ def events_after(match_id: int, after: int) -> tuple[MatchData, list[Event]]:
     return data, [_event(row) for row in rows]
 
 
-def replay(match: Match, seats: list[Seat]) -> list[tuple[Event, MatchData]]:
-    """Every logged event of ``match`` with the match as it stood after it,
-    computed from the log alone."""
-    rows = MatchEvent.objects.filter(match_id=match.pk, seq__lte=match.seq).order_by("seq")
-    start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
+def replay(match: Match, seats: list[Seat], after: int = 0) -> list[tuple[Event, MatchData]]:
+    """Logged events of ``match`` with the match as it stood after each,
+    computed from the log: every event, or (``after`` > 0) those from the
+    nearest checkpoint at or before ``after`` on, so the cost is the events
+    asked for plus at most ``CHECKPOINT_EVERY``, not the whole log."""
     players = {seat.seat: _player_entry(seat) for seat in seats}
+    start = _checkpoint(match.pk, after, players) if after > 0 else None
+    if start is None:
+        start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
+    rows = MatchEvent.objects.filter(match_id=match.pk, seq__gt=start["seq"], seq__lte=match.seq).order_by("seq")
     return list(timeline.replay(start, (_event(row) for row in rows), players))
+
+
+def _checkpoint(match_id: int, at_most: int, players: dict[int, dict[str, Any]]) -> MatchData | None:
+    stored = (
+        MatchEvent.objects.filter(match_id=match_id, seq__lte=at_most, checkpoint__isnull=False)
+        .order_by("-seq")
+        .values_list("checkpoint", flat=True)
+        .first()
+    )
+    return None if stored is None else _from_checkpoint(stored, players)
+
+
+def _as_checkpoint(data: MatchData) -> MatchData:
+    """Presence is not history: a checkpoint keeps only who sits where."""
+    return {**data, "players": [player["seat"] for player in data["players"]]}
+
+
+def _from_checkpoint(stored: MatchData, players: dict[int, dict[str, Any]]) -> MatchData:
+    return {**stored, "players": [players[seat] for seat in stored["players"]]}
 
 
 def replay_differences(match: Match) -> list[str]:
     """The fields in which the stored match differs from the replay of its
-    log (an empty list is the invariant every match must keep)."""
+    log, and the checkpoints that differ from it (an empty list is the
+    invariant every match must keep)."""
     seats = seats_of(match.pk)
     stored = match_data(match, seats)
     steps = replay(match, seats)
-    replayed = steps[-1][1] if steps else None
-    if replayed is None:
+    if not steps:
         return ["seq"]
-    return sorted(key for key in stored if stored[key] != replayed[key])
+    replayed = steps[-1][1]
+    differences = sorted(key for key in stored if stored[key] != replayed[key])
+    checkpoints = dict(
+        MatchEvent.objects.filter(match_id=match.pk, checkpoint__isnull=False).values_list("seq", "checkpoint")
+    )
+    for event, data in steps:
+        if event["seq"] in checkpoints and checkpoints[event["seq"]] != _as_checkpoint(data):
+            differences.append(f"checkpoint {event['seq']}")
+    return differences
 
 
 def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list[tuple[Event, MatchData]] | None]:
     """The events after ``after``, each with the match as it stood then; ``None``
     instead of the list when a snapshot is the better answer (nothing missed,
-    too much missed, or ``after`` is nonsense)."""
+    too much missed, or ``after`` is nonsense). Costs the events missed (see
+    :func:`replay`); the usual case, one missed event, is the stored match itself."""
     match = get_match(match_id)
     seats = seats_of(match_id)
     current = match_data(match, seats)
     if not 0 <= after < match.seq or match.seq - after > limit:
         return current, None
-    return current, [(event, data) for event, data in replay(match, seats) if event["seq"] > after]
+    if after == match.seq - 1:
+        return current, [(_event(MatchEvent.objects.get(match_id=match_id, seq=match.seq)), current)]
+    return current, [(event, data) for event, data in replay(match, seats, after) if event["seq"] > after]
 
 
 # --- writing ---------------------------------------------------------------
@@ -156,7 +191,10 @@ def _append(
     broadcast. Must run inside the transaction that holds the row lock."""
     event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(now)}
     after = timeline.advance(before, event, joined)
-    MatchEvent.objects.create(match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now)
+    checkpoint = _as_checkpoint(after) if event["seq"] % CHECKPOINT_EVERY == 0 else None
+    MatchEvent.objects.create(
+        match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now, checkpoint=checkpoint
+    )
     _store(match, after, now)
     transaction.on_commit(lambda: send_to_match(match.pk, event_broadcast(event, after)), robust=True)
     if before["status"] != after["status"] or before["seq"] == 0:
@@ -283,7 +321,9 @@ def act(
             refusal = error
     if refusal is not None:
         refusal.settled = settled
+        monitoring.MOVES.labels(outcome=refusal.code).inc()
         raise refusal
+    monitoring.MOVES.labels(outcome="accepted").inc()
     return event_delivery(event, after)
 
 

@@ -23,7 +23,6 @@ A *match data* dict is the server-side, unfiltered match::
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -111,7 +110,7 @@ def advance(data: MatchData, event: Event, player: dict[str, Any] | None = None)
     Raises :class:`GameError` when the event is not allowed now.
     """
     at = parse_time(event["at"])
-    after = copy.deepcopy(data)
+    after = _copy(data)
     after["seq"] = event["seq"]
     was_turn = turn(data)
     if data["status"] == ACTIVE:
@@ -127,6 +126,20 @@ def advance(data: MatchData, event: Event, player: dict[str, Any] | None = None)
         after["since"] = None
         after["draw_offer"] = None
         after["turn_started"] = [None] * data["seats"]
+    return after
+
+
+def _copy(data: MatchData) -> MatchData:
+    """A copy of ``data`` that the handlers may change: the parts they change
+    in place are copied, the rest shared (rules never change the state they
+    are given, they return a new one), so a step costs no more than the
+    event, however long the match."""
+    after = dict(data)
+    after["players"] = list(data["players"])
+    after["turn_started"] = list(data["turn_started"])
+    after["rematch"] = {**data["rematch"], "seats": list(data["rematch"]["seats"])}
+    if data["clock"] is not None:
+        after["clock"] = {**data["clock"], "remaining": list(data["clock"]["remaining"])}
     return after
 
 

@@ -8,6 +8,11 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("CHANNEL_LAYER_PREFIX", f"games-test-{os.getpid()}")
 os.environ.setdefault("WEBSOCKET_ALLOWED_ORIGINS", "http://localhost:8000")
+# Every test's HTTP client, and every live server the tests start, comes from
+# 127.0.0.1: the per-address creation limits would count the whole run as one
+# client. The rate-limit tests set their own limits (tests/test_limits.py).
+os.environ.setdefault("GAMES_LIMIT_ADDRESS_PLAYER_CREATION", "100000/minute")
+os.environ.setdefault("GAMES_LIMIT_ADDRESS_MATCH_CREATION", "100000/minute")
 # Tests drive the clock themselves (or run the worker as a process).
 os.environ.setdefault("GAMES_CLOCK_IN_PROCESS", "0")
 

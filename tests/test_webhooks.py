@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import standardwebhooks
 import stripe
+from django.contrib.auth import get_user_model
 from django.test import Client
 
 from games import payments
@@ -317,8 +318,153 @@ def test_a_processing_failure_is_500_rolled_back_and_retried(
     assert status_of(entry) == "confirmed"
 
 
-def test_signed_but_malformed_payloads_are_flagged_not_retried_forever(entry: Entry) -> None:
-    body = json.dumps({"id": "evt_m", "object": "event", "type": "checkout.session.completed", "data": {}})
-    response = post_stripe(body)
-    assert response.status_code == 200 and response.json()["outcome"] == "flagged"
-    assert "malformed payload" in PaymentEvent.objects.get().error
+# --- malformed, forged and odd deliveries ---------------------------------------------
+
+
+@pytest.fixture
+def staff() -> Client:
+    client = Client()
+    client.force_login(get_user_model().objects.create_superuser("staff", "staff@example.com", "pw"))
+    return client
+
+
+def stripe_event(event_id: Any = "evt_m", kind: str = "checkout.session.completed", **data: Any) -> str:
+    return json.dumps({"id": event_id, "type": kind, "data": data})
+
+
+def checkout_with(entry: Entry, event_id: Any = "evt_m", **session: Any) -> str:
+    """A paid checkout for ``entry`` with some of its session's fields changed."""
+    event = json.loads(checkout_event(entry, event_id))
+    event["data"]["object"].update(session)
+    return json.dumps(event)
+
+
+def assert_malformed(response: Any, entry: Entry, body: str | bytes) -> None:
+    """Answered 200 (so the gateway stops retrying), stored for staff as
+    malformed, and nothing happened to the entry."""
+    assert response.status_code == 200, response.content
+    assert response.json()["outcome"] == "malformed"
+    stored = PaymentEvent.objects.get()
+    assert (stored.signature_valid, stored.duplicate, stored.outcome) == (True, False, "malformed")
+    assert stored.error and stored.processed_at is not None
+    assert stored.raw == (body.encode() if isinstance(body, str) else body)
+    assert status_of(entry) == "pending_payment"
+
+
+STRIPE_MALFORMED = {
+    "a JSON list": lambda entry: "[1, 2]",
+    "a JSON string": lambda entry: '"evt_1"',
+    "5,000-deep JSON": lambda entry: "[" * 5000 + "]" * 5000,
+    "not JSON": lambda entry: '{"id": "evt_1", \x00}',
+    "data.object a string": lambda entry: stripe_event(object="cs_1"),
+    "data.object a list": lambda entry: stripe_event(kind="charge.refunded", object=[1]),
+    "no data.object": lambda entry: stripe_event(),
+    "a null id": lambda entry: checkout_event(entry, event_id=None),
+    "no id": lambda entry: json.dumps({k: v for k, v in json.loads(checkout_event(entry)).items() if k != "id"}),
+    "an id that is a number": lambda entry: checkout_event(entry, event_id=7),
+    "an id holding NUL": lambda entry: checkout_event(entry, event_id="evt_\x00"),
+    "a type holding NUL": lambda entry: checkout_event(entry, kind="checkout.session.completed\x00"),
+    "amount_total a string": lambda entry: checkout_with(entry, amount_total="500"),
+    "amount_total a fraction": lambda entry: checkout_with(entry, amount_total=500.4),
+    "amount_total a boolean": lambda entry: checkout_with(entry, amount_total=True),
+    "amount_total beyond any column": lambda entry: checkout_with(entry, amount_total=2**40),
+    "a currency that is no ISO code": lambda entry: checkout_with(entry, currency="euro"),
+    "a reference holding NUL": lambda entry: checkout_with(entry, client_reference_id="entry_\x00"),
+    "a reference that is a number": lambda entry: checkout_with(entry, client_reference_id=5),
+    "a payment_intent too long to store": lambda entry: checkout_with(entry, payment_intent="pi_" + "x" * 200),
+    "a payment_intent that is an object": lambda entry: checkout_with(entry, payment_intent={"id": "pi_1"}),
+}
+
+
+@pytest.mark.parametrize("make_body", STRIPE_MALFORMED.values(), ids=STRIPE_MALFORMED.keys())
+def test_signed_but_malformed_stripe_events_are_stored_as_malformed_never_confirmed_or_retried(
+    entry: Entry, make_body: Any
+) -> None:
+    body = make_body(entry)
+    assert_malformed(post_stripe(body), entry, body)
+    again = post_stripe(body)  # a retry, if the gateway made one: acknowledged, nothing done twice
+    assert again.status_code == 200 and again.json()["outcome"] == "duplicate"
+    assert status_of(entry) == "pending_payment"
+
+
+STANDARD_MALFORMED = {
+    "a JSON list": lambda entry: "[1, 2]",
+    "5,000-deep JSON": lambda entry: '{"a": ' * 5000 + "1" + "}" * 5000,
+    "not JSON": lambda entry: "{\x00}",
+    "no data": lambda entry: json.dumps({"type": "payment.succeeded"}),
+    "amount a string": lambda entry: standard_payment(entry).replace('"amount": 500', '"amount": "500"'),
+    "amount a fraction": lambda entry: standard_payment(entry).replace('"amount": 500', '"amount": 500.4'),
+    "amount beyond any column": lambda entry: standard_payment(entry).replace('"amount": 500', f'"amount": {2**40}'),
+    "a reference holding NUL": lambda entry: standard_payment(entry).replace("entry_", "entry_\\u0000"),
+}
+
+
+@pytest.mark.parametrize("make_body", STANDARD_MALFORMED.values(), ids=STANDARD_MALFORMED.keys())
+def test_signed_but_malformed_standard_events_are_stored_as_malformed(entry: Entry, make_body: Any) -> None:
+    body = make_body(entry)
+    assert_malformed(post_standard(body, "msg_m"), entry, body)
+
+
+def test_events_without_an_id_never_collide_and_never_confirm(
+    entry: Entry, tournament: Tournament, make_player: Any
+) -> None:
+    other = enter(tournament.pk, make_player("other"))
+    answers = [post_stripe(checkout_event(e, event_id=None)).json()["outcome"] for e in (entry, other)]
+    assert answers == ["malformed", "malformed"]  # neither is taken for a duplicate of the other
+    stored = PaymentEvent.objects.all()
+    assert len({event.event_id for event in stored}) == 2 and not any(event.duplicate for event in stored)
+    assert (status_of(entry), status_of(other)) == ("pending_payment", "pending_payment")
+
+
+def test_a_known_event_with_a_malformed_object_is_malformed_not_failed(entry: Entry) -> None:
+    """Before, this raised inside processing: 500 "failed", retried forever."""
+    body = json.dumps({"id": "evt_m", "type": "checkout.session.completed", "data": {"object": ["cs_1"]}})
+    assert_malformed(post_stripe(body), entry, body)
+    assert PaymentEvent.objects.get().event_id == "evt_m"  # a valid id is kept, so retries are duplicates
+
+
+@pytest.mark.parametrize("ahead", [301, 3600, 10**9])
+def test_stripe_deliveries_stamped_in_the_future_are_refused(entry: Entry, ahead: int) -> None:
+    response = post_stripe(checkout_event(entry), timestamp=int(time.time()) + ahead)
+    assert response.status_code == 400 and response.json()["outcome"] == "invalid_signature"
+    assert "future" in response.json()["detail"]
+    assert status_of(entry) == "pending_payment"
+    stored = PaymentEvent.objects.get()
+    assert (stored.signature_valid, stored.outcome) == (False, "invalid_signature")
+
+
+def test_a_stripe_clock_a_little_ahead_is_accepted(entry: Entry) -> None:
+    assert post_stripe(checkout_event(entry), timestamp=int(time.time()) + 60).json()["outcome"] == "processed"
+    assert status_of(entry) == "confirmed"
+
+
+FORGED_BODIES = [
+    b'{"id": "evt_1\x00", "type": "checkout.session.completed"}',
+    b"\x00",
+    b'{"note": "caf\xe9 \xff\xfe"}',  # not UTF-8
+    b'{"id": "\xed\xa0\x80"}',  # a surrogate, encoded
+]
+
+
+@pytest.mark.parametrize("body", FORGED_BODIES)
+@pytest.mark.parametrize("provider", ["stripe", "acme"])
+def test_a_forged_delivery_is_stored_whatever_its_bytes(staff: Client, provider: str, body: bytes) -> None:
+    path = "/webhooks/stripe" if provider == "stripe" else "/webhooks/payments/acme"
+    headers = {"HTTP_STRIPE_SIGNATURE": "t=1,v1=00"} if provider == "stripe" else {
+        "HTTP_WEBHOOK_ID": "msg_\x00", "HTTP_WEBHOOK_TIMESTAMP": str(int(time.time())),
+        "HTTP_WEBHOOK_SIGNATURE": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}  # fmt: skip
+    response = Client().post(path, body, content_type="application/json", **headers)
+    assert response.status_code == 400 and response.json()["outcome"] == "invalid_signature"
+    stored = PaymentEvent.objects.get()
+    assert (stored.provider, stored.signature_valid, stored.outcome) == (provider, False, "invalid_signature")
+    assert stored.raw == body  # byte for byte, as the gateway (or the forger) sent it
+    page = staff.get(f"/admin/games/paymentevent/{stored.pk}/change/")
+    assert page.status_code == 200
+    assert "\ufffd" in page.content.decode()  # what could not be shown as text is shown as the replacement mark
+
+
+def test_the_admin_shows_a_deeply_nested_body(staff: Client, entry: Entry) -> None:
+    body = "[" * 5000 + "]" * 5000
+    post_stripe(body)
+    page = staff.get(f"/admin/games/paymentevent/{PaymentEvent.objects.get().pk}/change/")
+    assert page.status_code == 200 and "[[[[" in page.content.decode()

@@ -240,10 +240,12 @@ class Driver:
         await asyncio.gather(*self.readers, return_exceptions=True)
 
 
-async def hold_connections(url: str, count: int, players: int = 20) -> dict[str, Any]:
+async def hold_connections(url: str, count: int, players: int | None = None) -> dict[str, Any]:
     """Open ``count`` authenticated match sockets (``players`` seated players,
-    several tabs each) and keep them; returns how many got their snapshot
-    and the sockets, to be closed by the caller."""
+    several tabs each: by default 20 each, under the per-player socket quota)
+    and keep them; returns how many got their snapshot and the sockets, to be
+    closed by the caller."""
+    players = players or max(2, 2 * -(-count // 40))
     async with httpx.AsyncClient(base_url=url, limits=HTTP_LIMITS, timeout=120) as http:
         call = Api(http)
 

@@ -171,3 +171,41 @@ def write(results: dict[str, Any], out: Path, command: str) -> None:
     (out / "performance.json").write_text(json.dumps(results, indent=2, default=str))
     plot(results, out / "performance.png")
     (out / "performance.md").write_text(markdown(results, command))
+    costs = out / "performance-costs.json"
+    if costs.exists():
+        write_costs(json.loads(costs.read_text()), out / "performance.md")
+
+
+COSTS_HEADING = "## Cost per message (`python manage.py benchcosts`)"
+COSTS_ROWS = [
+    ("resync of 1 missed event", "resync_1_missed_ms", "under 5 ms"),
+    ("resync of 10 missed events", "resync_10_missed_ms", ""),
+    ("resync of 100 missed events", "resync_100_missed_ms", ""),
+    ("replay of the finished match, first request", "replay_cold_ms", "under 50 ms"),
+    ("replay of the finished match, later requests", "replay_warm_ms", "under 50 ms"),
+]
+
+
+def costs_markdown(runs: dict[str, dict[str, Any]]) -> str:
+    """The before/after table of server CPU per message on a 300-ply chess match."""
+    columns = [label for label in ("before", "after") if label in runs]
+    lines = [
+        COSTS_HEADING,
+        "",
+        "Server CPU (process time, ms) per message on a chess match of 300 plies, "
+        f"database: {runs[columns[-1]]['database']}. `before` is the code before the cost work, `after` today's.",
+        "",
+        "| message | " + " | ".join(columns) + " | target |",
+        "|---|" + "---:|" * len(columns) + "---|",
+    ]
+    for name, key, target in COSTS_ROWS:
+        lines.append(f"| {name} | " + " | ".join(str(runs[c].get(key, "")) for c in columns) + f" | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_costs(runs: dict[str, dict[str, Any]], path: Path) -> None:
+    """Replace (or add) the costs section at the end of performance.md."""
+    text = path.read_text() if path.exists() else ""
+    if COSTS_HEADING in text:
+        text = text[: text.index(COSTS_HEADING)]
+    path.write_text(text.rstrip("\n") + "\n\n" + costs_markdown(runs))

@@ -11,9 +11,12 @@ position already qualifies, or ``{"uci": "...", "claim_draw": true}`` for a
 move that makes it qualify.
 
 State: ``{"start": fen | null, "fen", "uci": [moves], "san": [moves], "check": bool,
-"claim": reason | null}``.
-The game is rebuilt from the move list each time, since repetition needs the
-history, not just the current position.
+"claim": reason | null, "anchor": {"fen", "ply"}}``.
+Repetition needs history, not just the current position, but only back to
+the last capture or pawn move (no earlier position can recur after one), so
+``anchor`` keeps the position right after it and its ply: a move replays at
+most the plies since then (fewer than 150, by the 75-move rule), never the
+whole game.
 """
 
 from __future__ import annotations
@@ -44,25 +47,33 @@ def _board(start: str | None, moves: tuple[str, ...] | list[str]) -> chess.Board
 
 
 def board_of(state: State) -> chess.Board:
-    return _board(state["start"], state["uci"])
+    """The position with the history repetition needs (since the anchor)."""
+    anchor = state["anchor"]
+    return _board(anchor["fen"], state["uci"][anchor["ply"] :])
 
 
-def _state(board: chess.Board, start: str | None, san: list[str], claim: str | None) -> State:
+def _state(state: State, board: chess.Board, san: list[str], claim: str | None, played: str | None) -> State:
+    """The state after ``board``, which holds the plies since ``state``'s anchor."""
+    uci = [*state["uci"], played] if played else list(state["uci"])
+    anchor = state["anchor"]
+    if board.halfmove_clock == 0 and played:  # a capture or pawn move: nothing before it can recur
+        anchor = {"fen": board.fen(), "ply": len(uci)}
     return {
-        "start": start,
+        "start": state["start"],
         "fen": board.fen(),
-        "uci": [move.uci() for move in board.move_stack],
+        "uci": uci,
         "san": san,
         "check": board.is_check(),
         "claim": claim,
+        "anchor": anchor,
     }
 
 
 @lru_cache(maxsize=4096)
-def automatic_result(start: str | None, moves: tuple[str, ...]) -> Result | None:
+def automatic_result(anchor: str, moves: tuple[str, ...]) -> Result | None:
     """The game's end by FIDE's automatic rules, cached: every view of the
-    match asks for it, and the answer depends on the move list alone."""
-    outcome = _board(start, moves).outcome(claim_draw=False)
+    match asks for it, and the answer depends on the plies since the anchor."""
+    outcome = _board(anchor, moves).outcome(claim_draw=False)
     if outcome is None:
         return None
     winner = None if outcome.winner is None else COLORS.index(outcome.winner)
@@ -95,7 +106,9 @@ class Chess(Game):
 
     def initial_state(self, seats: int, options: dict) -> State:
         start = options.get("fen")
-        return _state(chess.Board(start or chess.STARTING_FEN), start, [], None)
+        board = chess.Board(start or chess.STARTING_FEN)
+        empty = {"start": start, "uci": [], "anchor": {"fen": board.fen(), "ply": 0}}
+        return _state(empty, board, [], None, None)
 
     def turn(self, state: State) -> list[int]:
         if self.result(state) is not None:
@@ -111,22 +124,23 @@ class Chess(Game):
         if not isinstance(claim, bool):
             raise IllegalMove("claim_draw must be true or false")
         board = board_of(state)
-        san = list(state["san"])
+        san, played = list(state["san"]), None
         if "uci" in move:
             san.append(self._push(board, move["uci"]))
+            played = board.peek().uci()
         elif not claim:
             raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
         if not claim:
-            return _state(board, state["start"], san, None)
+            return _state(state, board, san, None, played)
         # FIDE 9.2 and 9.3: the position on the board (after the claimant's
         # move, if they name one) must qualify; a move that *would* repeat
         # does not count until it is played.
         if board.outcome() is None and board.is_fifty_moves():
-            return _state(board, state["start"], san, "fifty_moves")
+            return _state(state, board, san, "fifty_moves", played)
         if board.outcome() is None and board.is_repetition(3):
-            return _state(board, state["start"], san, "threefold_repetition")
+            return _state(state, board, san, "threefold_repetition", played)
         if "uci" in move:
-            return _state(board, state["start"], san, None)  # FIDE 9.5: a wrong claim's move stands
+            return _state(state, board, san, None, played)  # FIDE 9.5: a wrong claim's move stands
         raise IllegalMove("no draw can be claimed: neither threefold repetition nor the fifty-move rule applies")
 
     @staticmethod
@@ -146,7 +160,8 @@ class Chess(Game):
     def result(self, state: State) -> Result | None:
         if state["claim"] is not None:
             return Result(winner=None, reason=state["claim"])
-        return automatic_result(state["start"], tuple(state["uci"]))
+        anchor = state["anchor"]
+        return automatic_result(anchor["fen"], tuple(state["uci"][anchor["ply"] :]))
 
     def timeout_result(self, state: State, flagged: list[int], seats: int) -> Result:
         """FIDE 6.9: a flag loses, unless the opponent cannot checkmate by

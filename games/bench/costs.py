@@ -1,0 +1,103 @@
+"""What one message costs the server: CPU per resync and per replay of a
+long chess match (``python manage.py benchcosts``).
+
+Measured in this process, on a scratch test database made for the run, with
+``time.process_time`` (CPU, not wall time): a resync is what the match socket
+does for it (``services.replay_since`` and one event message per missed
+event), a replay is the whole HTTP request ``GET /api/matches/<id>/replay``
+through Django's test client, served cold (first request) and warm.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+import chess
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.test.utils import setup_test_environment, teardown_test_environment
+
+from games import services
+from games.accounts import create_guest
+from games.models import Player
+from games.payloads import event_message
+
+PLIES = 300
+
+
+def _game_of(plies: int, seed: int) -> list[str] | None:
+    """``plies`` legal moves from the start that do not end the game, or None."""
+    rng = random.Random(seed)
+    board = chess.Board()
+    moves = []
+    for _ in range(plies):
+        choices = sorted(board.legal_moves, key=lambda move: move.uci())
+        board.push(rng.choice(choices))
+        if board.is_game_over(claim_draw=False):
+            return None
+        moves.append(board.peek().uci())
+    return moves
+
+
+def long_game(plies: int = PLIES) -> list[str]:
+    seed = 0
+    while (moves := _game_of(plies, seed)) is None:
+        seed += 1
+    return moves
+
+
+def cpu_ms(call: Callable[[], Any], repeat: int) -> float:
+    """Mean CPU milliseconds of ``call`` over ``repeat`` runs (after one warm-up)."""
+    call()
+    start = time.process_time()
+    for _ in range(repeat):
+        call()
+    return (time.process_time() - start) * 1000 / repeat
+
+
+def play(moves: list[str]) -> int:
+    white, _ = create_guest("white")
+    black, _ = create_guest("black")
+    data = services.create_match(white, "chess")
+    services.join_match(data["id"], black)
+    players = (white, black)
+    for ply, uci in enumerate(moves):
+        services.act(data["id"], players[ply % 2], "move", {"uci": uci})
+    return data["id"]
+
+
+def resync(match_id: int, seq: int, missed: int) -> None:
+    _, steps = services.replay_since(match_id, seq - missed, 200)
+    assert steps is not None and len(steps) == missed
+    for event, data in steps:
+        event_message(event, data, 0)
+
+
+def measure(repeat: int = 50) -> dict[str, Any]:
+    """The figures, on a scratch database that is dropped afterwards."""
+    setup_test_environment()
+    old_name = settings.DATABASES["default"]["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        match_id = play(long_game())
+        seq = services.get_match(match_id).seq
+        figures: dict[str, Any] = {"plies": PLIES, "database": connection.vendor}
+        for missed in (1, 10, 100):
+            figures[f"resync_{missed}_missed_ms"] = round(cpu_ms(lambda m=missed: resync(match_id, seq, m), repeat), 2)
+        black = services.load_match(match_id)["players"][1]["id"]
+        services.act(match_id, Player.objects.get(pk=black), "resign")
+        client = Client()
+        url = f"/api/matches/{match_id}/replay"
+        start = time.process_time()
+        first = client.get(url)
+        figures["replay_cold_ms"] = round((time.process_time() - start) * 1000, 1)
+        assert first.status_code == 200 and len(first.json()["steps"]) == PLIES + 3, first.status_code
+        figures["replay_warm_ms"] = round(cpu_ms(lambda: client.get(url), max(5, repeat // 5)), 1)
+        return figures
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+        teardown_test_environment()

@@ -1,0 +1,42 @@
+"""A finished match's replay, as ``GET /api/matches/<id>/replay`` returns it:
+every event with the match as it stood right after it.
+
+A finished or aborted match never changes again, so its replay is computed
+once per viewer, serialised once, and kept in Django's cache (Redis when
+``REDIS_URL`` is set, so once for all processes; per process otherwise),
+keyed by the match's last seq. A later request costs a cache read.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.core.cache import cache
+
+from games import services, timeline
+from games.models import Match, Player
+from games.payloads import event_view, match_view
+
+CACHE_SECONDS = 24 * 3600
+
+
+def replay_json(match: Match, player: Player | None) -> bytes:
+    """The replay of a match that is over, as ``player`` (or a spectator) may
+    see it, as the JSON body of the answer."""
+    seats = services.seats_of(match.pk)
+    viewer = next((seat.seat for seat in seats if player is not None and seat.player_id == player.pk), None)
+    key = f"games:replay:{match.pk}:{match.seq}:{viewer}"
+    cached = cache.get(key)
+    if cached is None:
+        steps = {
+            "steps": [
+                {
+                    "event": event_view(data, event, viewer),
+                    "match": match_view(data, viewer, timeline.parse_time(event["at"])),
+                }
+                for event, data in services.replay(match, seats)
+            ]
+        }
+        cached = json.dumps(steps, separators=(",", ":")).encode()
+        cache.set(key, cached, CACHE_SECONDS)
+    return cached
