@@ -20,6 +20,7 @@ import secrets
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
@@ -84,6 +85,28 @@ def tournament_view(tournament: Tournament) -> dict[str, Any]:
         "entries": [{"id": e.pk, "player": _player(e.player), "status": e.status} for e in entries],
         "bracket": [{"round": number, "matches": slots} for number, slots in sorted(rounds.items())],
         "winner": _player(tournament.winner),
+    }
+
+
+def entry_of(tournament: Tournament, player: Player | None) -> dict[str, Any] | None:
+    """``player``'s own entry, with the payment instructions its gateway
+    needs, or None. Only for the entrant (GET /api/tournaments/<id> as that
+    player): the public view never shows a payment reference."""
+    entry = tournament.entries.filter(player=player).first() if player is not None else None
+    if entry is None:
+        return None
+    return {"id": entry.pk, "status": entry.status, "payment": payment_instructions(entry, tournament)}
+
+
+def payment_instructions(entry: Entry, tournament: Tournament) -> dict[str, Any] | None:
+    """What the client takes to the gateway's checkout; None when free."""
+    if not tournament.entry_fee:
+        return None
+    return {
+        "provider": settings.PAYMENTS_PROVIDER,
+        "client_reference_id": entry.client_reference_id,
+        "amount": tournament.entry_fee,
+        "currency": tournament.currency,
     }
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlparse
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 
 from games.accounts import redeem_ticket
 
@@ -29,16 +30,28 @@ class BrowserOriginValidator(OriginValidator):
         return super().valid_origin(parsed_origin)
 
 
+def origin_allowed(origin: str) -> bool:
+    """Whether a browser page at ``origin`` (``scheme://host[:port]``) may
+    open the sockets: the handshake's own check, asked by the pages so they
+    can say why instead of reconnecting forever."""
+    return BrowserOriginValidator(None, settings.WEBSOCKET_ALLOWED_ORIGINS).valid_origin(urlparse(origin))
+
+
 class TicketAuthMiddleware(BaseMiddleware):
     """Authenticate by a single-use ``?ticket=`` from ``POST /api/tickets``.
 
     A ticket that is unknown, expired or already used marks the scope, and
     the consumer closes with 4401 instead of silently treating the client as
-    a spectator.
+    a spectator. ``?anonymous=1`` drops the session cookie's user: every tab
+    of a browser sends the same cookie, so a page with no player of its own
+    says so, and watches as nobody rather than as whoever logged in last.
     """
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
-        ticket = parse_qs(scope.get("query_string", b"").decode("latin1")).get("ticket", [""])[0]
+        query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+        ticket = query.get("ticket", [""])[0]
+        if query.get("anonymous", [""])[0] == "1":
+            scope = {**scope, "user": AnonymousUser()}
         if ticket:
             scope = dict(scope)
             player = await database_sync_to_async(redeem_ticket)(ticket)

@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 from games import tournaments
-from tests.live import ROOT, running_servers
+from tests.live import ROOT, running_processes, running_servers
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -59,7 +59,8 @@ def browser() -> Iterator[Browser]:
 
 
 class People:
-    """Opens one browser context per person and collects console errors."""
+    """Opens one browser context per person (or several tabs of one browser)
+    and collects console errors."""
 
     def __init__(self, browser: Browser, site: str) -> None:
         self.browser, self.site = browser, site
@@ -67,15 +68,25 @@ class People:
 
     def open(self, path: str = "/", name: str | None = None, phone: bool = False) -> Page:
         viewport = {"width": 390, "height": 844} if phone else {"width": 1100, "height": 900}
-        page = self.browser.new_context(viewport=viewport).new_page()
+        return self.visit(self.browser.new_context(viewport=viewport).new_page(), path, name)
+
+    def tab(self, beside: Page, path: str = "/", name: str | None = None) -> Page:
+        """Another tab of ``beside``'s browser: the same cookies, its own sessionStorage."""
+        return self.visit(beside.context.new_page(), path, name)
+
+    def visit(self, page: Page, path: str, name: str | None) -> Page:
         page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.goto(self.site + path)
         if name:
-            page.fill("#name", name)
-            page.click("#name-form button")
-            expect(page.locator("#hello")).to_have_text(f"Playing as {name}")
+            enter_name(page, name)
         return page
+
+
+def enter_name(page: Page, name: str) -> None:
+    page.fill("#name", name)
+    page.click("#name-form button")
+    expect(page.locator("#hello")).to_have_text(f"Playing as {name}")
 
 
 @pytest.fixture
@@ -92,6 +103,22 @@ def screenshot(page: Page, name: str) -> None:
 
 def cell(page: Page, number: int) -> Any:
     return page.locator(f"#board button[aria-label^='Cell {number}:']")
+
+
+def square(page: Page, name: str) -> Any:
+    return page.locator(f"[data-square='{name}']")
+
+
+def new_match(people: People, game: str) -> tuple[Page, Page]:
+    """alice creates a match of ``game`` and bob, in a browser of his own, takes the other seat."""
+    alice = people.open("/", "alice")
+    alice.select_option("#game", game)
+    alice.click("text=Create the match")
+    alice.wait_for_url(re.compile(r"/matches/\d+/$"))
+    bob = people.open(alice.url.removeprefix(people.site), "bob")
+    bob.click("#take-seat")
+    expect(alice.locator("#players li")).to_have_count(2)
+    return alice, bob
 
 
 def test_two_players_and_a_spectator_play_tic_tac_toe_live(people: People) -> None:
@@ -123,6 +150,11 @@ def test_two_players_and_a_spectator_play_tic_tac_toe_live(people: People) -> No
 
     alice.click("#replay-link")
     expect(alice.locator("#step")).to_contain_text("Step 7 of 7")
+    # The log as players say it: names, marks and cells from 1, not JSON and seat numbers.
+    expect(alice.locator("#log li")).to_have_text([
+        "alice joins", "bob joins", "alice: X on cell 1", "bob: O on cell 4", "alice: X on cell 2",
+        "bob: O on cell 5", "alice: X on cell 3",
+    ])  # fmt: skip
     alice.click("#first")
     expect(alice.locator("#step")).to_contain_text("Step 1 of 7")
     expect(cell(alice, 1)).to_have_text("")
@@ -169,6 +201,9 @@ def test_every_game_in_the_registry_plays_in_the_browser(people: People) -> None
         page.get_by_role("button", name=f"Drop a disc in column {column}").click()
         expect((bob if page is alice else alice).locator(".slot.R, .slot.Y")).to_have_count(index + 1)
     expect(alice.locator("#status")).to_have_text("You won (four in a row)!")
+    alice.click("#replay-link")
+    expect(alice.locator("#log li").nth(2)).to_have_text("alice: red disc in column 1")
+    expect(alice.locator("#log li").nth(3)).to_have_text("bob: yellow disc in column 2")
 
     start("chess")
     for index, (source, target) in enumerate([("f2", "f3"), ("e7", "e5"), ("g2", "g4"), ("d8", "h4")]):
@@ -178,6 +213,11 @@ def test_every_game_in_the_registry_plays_in_the_browser(people: People) -> None
         expect((bob if page is alice else alice).locator(".moves")).to_contain_text(["f3", "e5", "g4", "Qh4#"][index])
     expect(bob.locator("#status")).to_have_text("You won (checkmate)!")
     screenshot(bob, "chess-phone.png")
+    bob.click("#replay-link")
+    expect(bob.locator("#log li").filter(has_text=":")).to_have_text(
+        ["alice: 1. f3", "bob: 1… e5", "alice: 2. g4", "bob: 2… Qh4#"]
+    )
+    screenshot(bob, "replay-chess-phone.png")
 
     start("battleship")
     alice.click("text=Confirm the fleet")
@@ -197,6 +237,10 @@ def test_every_game_in_the_registry_plays_in_the_browser(people: People) -> None
             bob.locator("section.waters", has_text="Enemy waters").locator(f"[data-cell='{next(misses)}']").click()
             expect(alice.locator("#status")).to_have_text("Your move.")
     expect(alice.locator("#status")).to_have_text("You won (fleet sunk)!")
+    alice.click("#replay-link")
+    expect(alice.locator("#log li", has_text="places the fleet")).to_have_count(2)
+    row, col = (int(n) + 1 for n in targets[-1].split(","))
+    expect(alice.locator("#log li").last).to_have_text(f"alice: shoots at row {row}, column {col}: hit")
 
 
 def test_the_bracket_updates_live(people: People, make_player: Any) -> None:
@@ -231,3 +275,192 @@ def test_the_bracket_updates_live(people: People, make_player: Any) -> None:
     expect(carol.locator(".side.winner")).to_have_text(x.name)
     expect(carol.locator(".pairing.active")).to_have_count(1)
     screenshot(carol, "bracket.png")
+
+
+def test_chess_tells_a_first_timer_what_is_going_on(people: People) -> None:
+    alice, bob = new_match(people, "chess")
+    expect(alice.locator("#side")).to_have_text("You play white.")
+    expect(bob.locator("#side")).to_have_text("You play black.")
+    expect(bob.locator("#players li")).to_have_text(["alice · white", "bob · black (you)"])
+    # Coordinates, from each player's own side of the board.
+    expect(alice.locator(".chess-frame .files")).to_have_text("abcdefgh")
+    expect(alice.locator(".chess-frame .ranks")).to_have_text("87654321")
+    expect(bob.locator(".chess-frame .files")).to_have_text("hgfedcba")
+    expect(bob.locator(".chess-frame .ranks")).to_have_text("12345678")
+
+    # An illegal move is refused: the reason shows next to the board, and the board is free again.
+    square(alice, "e2").click()
+    square(alice, "e5").click()
+    expect(alice.locator("#error")).to_have_text("e2e5 is not legal in this position")
+    expect(alice.locator("#pending")).to_be_hidden()
+    expect(square(alice, "e2")).to_be_enabled()
+    screenshot(alice, "match-refused-move.png")
+    error, board = alice.locator("#error").bounding_box(), alice.locator("#board").bounding_box()
+    assert error and board and 0 <= board["y"] - (error["y"] + error["height"]) < 40, (
+        "the error sits right above the board"
+    )
+    # So is a draw claim when there is nothing to claim.
+    alice.click("text=Claim a draw")
+    expect(alice.locator("#error")).to_contain_text("no draw can be claimed")
+    expect(alice.locator("#pending")).to_be_hidden()
+    expect(alice.locator(".claim")).to_be_enabled()
+    # Then a legal move goes through, the error goes, and both boards mark the last move.
+    square(alice, "e2").click()
+    square(alice, "e4").click()
+    expect(alice.locator("#error")).to_be_hidden()
+    for page in (alice, bob):
+        expect(page.locator(".square.last")).to_have_count(2)
+        expect(square(page, "e2")).to_have_class(re.compile(r"\blast\b"))
+        expect(square(page, "e4")).to_have_class(re.compile(r"\blast\b"))
+
+    # A standing draw offer, explained to both: it lasts until alice accepts or moves.
+    bob.click("#offer-draw")
+    expect(alice.locator("#notice")).to_have_text(
+        'bob offers a draw: press "Accept the draw" to end the game drawn, or make your move to decline it.'
+    )
+    expect(bob.locator("#notice")).to_have_text(
+        "You offered a draw. It stands until alice accepts it or makes a move (a move declines it)."
+    )
+    square(bob, "e7").click()
+    square(bob, "e5").click()
+    expect(alice.locator("#accept-draw")).to_be_visible()
+    expect(alice.locator("#notice")).to_contain_text("bob offers a draw")
+    screenshot(alice, "match-draw-offer.png")
+    square(alice, "g1").click()
+    square(alice, "f3").click()
+    for page in (alice, bob):
+        expect(page.locator("#notice")).to_be_hidden()
+    expect(alice.locator("#accept-draw")).to_be_hidden()
+
+    # After the game, the opponent is told a rematch was asked for.
+    alice.click("#resign")
+    expect(bob.locator("#status")).to_have_text("You won (resign)!")
+    bob.click("#rematch")
+    expect(alice.locator("#notice")).to_have_text('bob asked for a rematch: press "Rematch" to play again.')
+    expect(bob.locator("#notice")).to_have_text("You asked for a rematch; waiting for alice.")
+    finished = alice.url
+    alice.click("#rematch")
+    for page in (alice, bob):
+        page.wait_for_url(lambda url: url != finished)
+    expect(bob.locator("#side")).to_have_text("You play white.")  # seats rotate
+
+
+def test_draw_offers_only_in_games_that_have_them(people: People) -> None:
+    alice = people.open("/", "alice")
+
+    def without_draw_offers(route: Any) -> None:  # as a game without draw offers would answer
+        response = route.fetch()
+        games = response.json()
+        for game in games["games"]:
+            assert game["allows_draw_offers"] is True  # every game has them today
+            game["allows_draw_offers"] = game["slug"] != "tictactoe"
+        route.fulfill(response=response, json=games)
+
+    alice.route("**/api/games", without_draw_offers)
+    alice.click("text=Create the match")
+    alice.wait_for_url(re.compile(r"/matches/\d+/$"))
+    bob = people.open(alice.url.removeprefix(people.site), "bob")
+    bob.click("#take-seat")
+    expect(alice.locator("#resign")).to_be_visible()
+    expect(alice.locator("#offer-draw")).to_be_hidden()
+    expect(bob.locator("#offer-draw")).to_be_visible()  # bob's page was told tic-tac-toe has them
+
+
+def test_each_tab_acts_only_as_the_player_it_shows(people: People) -> None:
+    alice = people.open("/", "alice")
+    alice.click("text=Create the match")
+    alice.wait_for_url(re.compile(r"/matches/\d+/$"))
+    path = alice.url.removeprefix(people.site)
+    bob = people.tab(alice, path, "bob")  # the same browser, so bob is its latest login
+    bob.click("#take-seat")
+    cell(alice, 5).click()
+    expect(bob.locator("#status")).to_have_text("Your move.")
+
+    # A third tab where nobody entered a name watches as nobody: neither as bob nor as alice.
+    nameless = people.tab(alice, path)
+    expect(nameless.locator("#connection")).to_have_attribute("data-state", "open")
+    expect(nameless.locator("#status")).to_contain_text("Watching")
+    expect(nameless.locator("#chat-form")).to_be_hidden()
+    expect(nameless.locator("#chat-needs-name")).to_be_visible()
+    expect(nameless.locator("#board button:enabled")).to_have_count(0)
+    # Even sent by hand, its chat and its moves are refused, not taken as bob's.
+    nameless.evaluate("window.__match.chat('whose words are these?')")
+    expect(nameless.locator("#error")).to_have_text("log in to chat")
+    nameless.evaluate("window.__match.move({cell: 0})")
+    expect(nameless.locator("#error")).to_have_text("only the match's players may do that")
+    bob.fill("#chat-text", "bob here")
+    bob.click("#chat-form button")
+    expect(alice.locator("#chat-lines li")).to_have_text(["bob: bob here"])
+    cell(bob, 9).click()
+    expect(cell(alice, 9)).to_have_text("O")
+    expect(cell(alice, 1)).to_have_text("")
+
+    # A session cookie that something else set in this browser makes nobody of it either.
+    created = alice.context.request.post(people.site + "/api/players", data={"name": "mallory"})
+    assert created.status == 201 and any(c["name"] == "sessionid" for c in alice.context.cookies())
+    nameless.reload()
+    expect(nameless.locator("#connection")).to_have_attribute("data-state", "open")
+    nameless.evaluate("window.__match.chat('and now?')")
+    expect(nameless.locator("#error")).to_have_text("log in to chat")
+    alice.reload()  # and alice's tab is still alice
+    expect(alice.locator("#side")).to_have_text("You play X.")
+    alice.fill("#chat-text", "still alice")
+    alice.click("#chat-form button")
+    expect(bob.locator("#chat-lines li").last).to_have_text("alice: still alice")
+
+    # Once a name is entered, the tab is that player.
+    enter_name(nameless, "carol")
+    expect(nameless.locator("#connection")).to_have_attribute("data-state", "open")
+    nameless.fill("#chat-text", "carol here")
+    nameless.click("#chat-form button")
+    expect(bob.locator("#chat-lines li").last).to_have_text("carol (watching): carol here")
+    assert "whose words are these?" not in bob.locator("#chat-lines").inner_text()
+
+
+def test_an_entrant_always_sees_their_entry_and_how_to_pay(people: People) -> None:
+    cup = tournaments.create_tournament("Autumn cup", "tictactoe", {}, 500, "eur", 4, None)
+    carol = people.open(f"/tournaments/{cup.pk}/", "carol")
+    carol.click("#enter")
+    expect(carol.locator("#payment")).to_contain_text("Pay 5.00 EUR with stripe, reference entry_")
+    reference = tournaments.Entry.objects.get(tournament=cup).client_reference_id
+    expect(carol.locator("#payment")).to_contain_text(reference)
+
+    carol.reload()  # the reference is still there, and carol is still entered
+    expect(carol.locator("#entries li", has_text="carol")).to_have_text("carol: pending payment")
+    expect(carol.locator("#payment")).to_contain_text(
+        f"Your entry is pending payment. Pay 5.00 EUR with stripe, reference {reference}"
+    )
+    expect(carol.locator("#enter")).to_be_hidden()
+    watcher = people.tab(carol, f"/tournaments/{cup.pk}/")  # nobody, in carol's browser: no reference
+    expect(watcher.locator("#entries li")).to_have_count(1)
+    expect(watcher.locator("#payment")).to_be_hidden()
+
+    tournaments.Entry.objects.filter(client_reference_id=reference).update(status="confirmed")  # the gateway paid
+    carol.reload()
+    expect(carol.locator("#payment")).to_have_text(
+        f"Your entry is confirmed (5.00 EUR with stripe, reference {reference})."
+    )
+
+
+def test_a_page_whose_origin_the_sockets_refuse_says_why_and_stops(browser: Browser, tmp_path: Path) -> None:
+    # The README's deploy advice allows only the https origin; the page is opened over plain http.
+    with running_processes(tmp_path, env={"WEBSOCKET_ALLOWED_ORIGINS": "https://127.0.0.1"}) as (urls, _):
+        site = urls[0]
+        alice = httpx.post(f"{site}/api/players", json={"name": "alice"}).json()
+        match = httpx.post(
+            f"{site}/api/matches", json={"game": "chess"}, headers={"Authorization": f"Bearer {alice['token']}"}
+        ).json()
+        people = People(browser, site)
+        page = people.open(f"/matches/{match['id']}/")
+        sockets: list[str] = []
+        page.on("websocket", lambda socket: sockets.append(socket.url))
+        page.reload()
+        expect(page.locator("#socket-refusal")).to_contain_text("this page was opened over plain http")
+        expect(page.locator("#socket-refusal a")).to_have_attribute("href", f"https://127.0.0.1/matches/{match['id']}/")
+        expect(page.locator("#connection")).to_have_attribute("data-state", "refused")
+        screenshot(page, "origin-refused.png")
+        page.goto(site + "/")  # the lobby's socket too
+        expect(page.locator("#lobby-status")).to_have_text("(refused)")
+        page.wait_for_timeout(1000)
+        assert sockets == [], "no socket is even tried: it would only be refused, again and again"
+        assert people.errors == []

@@ -1,8 +1,15 @@
-"""The pages and their static files, as a browser fetches them (the pages'
-behaviour is tested in a real browser in test_browser.py)."""
+"""The pages and their static files, and what the pages need from the API,
+as a browser fetches them (the pages' behaviour is tested in a real browser
+in test_browser.py)."""
+
+from collections.abc import Callable
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
+
+from games import tournaments
+from games.models import Player
+from games.rules import GAMES
 
 pytestmark = pytest.mark.django_db
 
@@ -42,3 +49,59 @@ def test_static_files_are_served_without_collectstatic(path: str) -> None:
     response = Client().get(path)
     assert response.status_code == 200
     assert b"".join(response.streaming_content)
+
+
+@override_settings(WEBSOCKET_ALLOWED_ORIGINS=["https://testserver"])
+def test_a_page_on_plain_http_says_its_sockets_need_https() -> None:
+    html = Client().get("/matches/7/").content.decode()
+    assert 'data-socket-refusal="Live play needs the site&#x27;s secure address' in html
+    assert '<a href="https://testserver/matches/7/">' in html
+    behind_the_router = {"HTTP_X_FORWARDED_PROTO": "https", "HTTP_HOST": "testserver"}
+    for secure in ({"secure": True}, behind_the_router):
+        html = Client().get("/matches/7/", **secure).content.decode()
+        assert 'data-socket-refusal=""' in html and 'id="socket-refusal"' not in html
+
+
+@override_settings(WEBSOCKET_ALLOWED_ORIGINS=["https://play.example.com"])
+def test_a_page_on_an_origin_the_sockets_refuse_says_so() -> None:
+    html = Client().get("/", secure=True).content.decode()
+    assert "The server does not accept live connections from pages at https://testserver" in html
+    assert "WEBSOCKET_ALLOWED_ORIGINS" in html
+
+
+@override_settings(WEBSOCKET_ALLOWED_ORIGINS=["localhost", "testserver"])
+def test_a_page_on_an_allowed_origin_has_no_refusal() -> None:
+    html = Client().get("/tournaments/1/").content.decode()
+    assert 'data-socket-refusal=""' in html and 'id="socket-refusal"' not in html
+
+
+def test_games_say_whether_they_have_draw_offers() -> None:
+    games = Client().get("/api/games").json()["games"]
+    assert {g["slug"]: g["allows_draw_offers"] for g in games} == {
+        slug: game.allows_draw_offers for slug, game in GAMES.items()
+    }
+
+
+def test_an_entrant_sees_their_own_entry_and_how_to_pay(make_player: Callable[[str], Player]) -> None:
+    cup = tournaments.create_tournament("Cup", "chess", {}, 500, "eur", 4, None)
+    carol, dave = make_player("carol"), make_player("dave")
+    entry = tournaments.enter(cup.pk, carol)
+
+    def my_entry(player: Player | None) -> dict | None:
+        headers = {"Authorization": f"Bearer {player.token}"} if player else {}
+        response = Client().get(f"/api/tournaments/{cup.pk}", headers=headers)
+        assert response.status_code == 200
+        return response.json()["my_entry"]
+
+    payment = {"provider": "stripe", "client_reference_id": entry.client_reference_id, "amount": 500, "currency": "eur"}
+    assert my_entry(carol) == {"id": entry.pk, "status": "pending_payment", "payment": payment}
+    assert my_entry(dave) is None and my_entry(None) is None  # nobody else sees it
+    assert entry.client_reference_id not in Client().get(f"/api/tournaments/{cup.pk}").content.decode()
+
+
+def test_a_free_entry_has_no_payment(make_player: Callable[[str], Player]) -> None:
+    cup = tournaments.create_tournament("Free cup", "chess", {}, 0, "eur", 4, None)
+    carol = make_player("carol")
+    entry = tournaments.enter(cup.pk, carol)
+    response = Client().get(f"/api/tournaments/{cup.pk}", headers={"Authorization": f"Bearer {carol.token}"})
+    assert response.json()["my_entry"] == {"id": entry.pk, "status": "confirmed", "payment": None}

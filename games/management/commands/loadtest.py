@@ -8,12 +8,14 @@ import shlex
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from games.bench import report
@@ -208,10 +210,11 @@ class Command(BaseCommand):
 
 def _frame(frame: str) -> str:
     """``function (path/to/file.py:line)`` without the line, and the path
-    shortened to the package."""
+    shortened to the package: relative to site-packages, to the project's
+    root (wherever it is checked out) or to the standard library."""
     name, _, where = frame.partition(" (")
     path = where.rstrip(")").rsplit(":", 1)[0]
-    for marker in ("site-packages/", "/work/main/", "python3.11/"):
+    for marker in ("site-packages/", f"{settings.BASE_DIR}/", f"{sysconfig.get_paths()['stdlib']}/"):
         if marker in path:
             path = path.split(marker, 1)[1]
     return f"{name} ({path})"

@@ -3,6 +3,8 @@
 // the player acts. Cells are buttons with accessible labels.
 //
 //   renderBoard(element, match, { mySeat, canMove, pending, onMove })
+//   sideOf("chess", 0)                 // "white": the mark or colour a seat plays
+//   describeMove(match, seat, move)    // "1. e4", "X on cell 5": as players say it
 
 const h = (tag, attributes = {}, ...children) => {
   const element = document.createElement(tag);
@@ -16,6 +18,26 @@ const h = (tag, attributes = {}, ...children) => {
 };
 
 const renderers = { tictactoe, connect4, chess: chessBoard, battleship };
+
+const SIDES = { tictactoe: ["X", "O"], connect4: ["red", "yellow"], chess: ["white", "black"] };
+
+/** The mark or colour ``seat`` plays, or null where seats have none. */
+export function sideOf(game, seat) {
+  return (SIDES[game] || [])[seat] || null;
+}
+
+/** A move as players know it (1-based cells, SAN), given the match right after it. */
+export function describeMove(match, seat, move) {
+  const describe = NOTATION[match.game];
+  return describe ? describe(match, seat, move) : JSON.stringify(move);
+}
+
+const NOTATION = {
+  tictactoe: (match, seat, move) => `${sideOf("tictactoe", seat)} on cell ${move.cell + 1}`,
+  connect4: (match, seat, move) => `${sideOf("connect4", seat)} disc in column ${move.column + 1}`,
+  chess: chessNotation,
+  battleship: battleshipNotation,
+};
 
 export function renderBoard(element, match, options) {
   const render = renderers[match.game];
@@ -89,6 +111,7 @@ function chessBoard(match, { mySeat, canMove, onMove }) {
   const board = h("div", { class: "grid chess", role: "grid", "aria-label": "Chess board" });
   const ranks = white ? [8, 7, 6, 5, 4, 3, 2, 1] : [1, 2, 3, 4, 5, 6, 7, 8];
   const files = white ? "abcdefgh" : "hgfedcba";
+  const last = lastMove(match.state);
   let choice = null;
   const mine = (piece) => piece && (mySeat === 0 ? piece === piece.toUpperCase() : piece === piece.toLowerCase());
   for (const rank of ranks) {
@@ -96,8 +119,9 @@ function chessBoard(match, { mySeat, canMove, onMove }) {
       const square = `${file}${rank}`;
       const piece = squares[square];
       const dark = ("abcdefgh".indexOf(file) + rank) % 2 === 1;
-      const label = piece ? `${square} ${piece === piece.toUpperCase() ? "white" : "black"} ${NAMES[piece.toLowerCase()]}` : `${square} empty`;
-      const button = h("button", { type: "button", class: `square ${dark ? "dark" : "light"}`, "data-square": square, "aria-label": label, disabled: !canMove }, piece ? PIECES[piece] : "");
+      const label = `${piece ? `${square} ${piece === piece.toUpperCase() ? "white" : "black"} ${NAMES[piece.toLowerCase()]}` : `${square} empty`}${last.includes(square) ? ", last move" : ""}`;
+      const classes = `square ${dark ? "dark" : "light"}${last.includes(square) ? " last" : ""}`;
+      const button = h("button", { type: "button", class: classes, "data-square": square, "aria-label": label, disabled: !canMove }, piece ? PIECES[piece] : "");
       button.onclick = () => {
         if (choice && choice !== square && !mine(piece)) {
           const moving = squares[choice];
@@ -116,7 +140,30 @@ function chessBoard(match, { mySeat, canMove, onMove }) {
   }
   const claim = h("button", { type: "button", class: "claim", disabled: !canMove, onclick: () => onMove({ claim_draw: true }) }, "Claim a draw (repetition or 50 moves)");
   const moves = h("p", { class: "moves" }, match.state.san.map((san, i) => (i % 2 === 0 ? `${i / 2 + 1}. ${san}` : san)).join(" "));
-  return h("div", { class: "chess-wrap" }, board, claim, moves);
+  return h("div", { class: "chess-wrap" }, coordinates(board, ranks, files), claim, moves);
+}
+
+/** The board framed by its rank numbers (left) and file letters (below). */
+function coordinates(board, ranks, files) {
+  return h("div", { class: "chess-frame" },
+    h("div", { class: "ranks", "aria-hidden": "true" }, ...ranks.map((rank) => h("span", {}, String(rank)))),
+    board,
+    h("div", { class: "files", "aria-hidden": "true" }, ...[...files].map((file) => h("span", {}, file))));
+}
+
+/** The squares the last move left and reached, e.g. ["e2", "e4"]. */
+function lastMove(state) {
+  const uci = state.uci[state.uci.length - 1];
+  return uci ? [uci.slice(0, 2), uci.slice(2, 4)] : [];
+}
+
+function chessNotation(match, seat, move) {
+  const { san, start } = match.state;
+  if (!move.uci) return "claims a draw";
+  const ply = san.length - 1 + (start && start.split(" ")[1] === "b" ? 1 : 0);
+  const number = (start ? Number(start.split(" ")[5]) || 1 : 1) + Math.floor(ply / 2);
+  const played = `${number}${ply % 2 === 0 ? "." : "…"} ${san[san.length - 1]}`;
+  return move.claim_draw ? `${played}, claiming a draw` : played;
 }
 
 const FLEET = [5, 4, 3, 3, 2];
@@ -194,6 +241,13 @@ function battleship(match, { mySeat, canMove, onMove, rerender }) {
     );
   }
   return h("div", { class: "battleship" }, ...parts);
+}
+
+function battleshipNotation(match, seat, move) {
+  if (!move.shot) return "places the fleet";
+  const [row, col] = move.shot;
+  const shot = match.state.shots[seat].find(([r, c]) => r === row && c === col);
+  return `shoots at row ${row + 1}, column ${col + 1}${shot ? (shot[2] ? ": hit" : ": miss") : ""}`;
 }
 
 function nameOf(match, seat) {

@@ -7,6 +7,11 @@
 //   match.addEventListener("change", () => draw(match.match, match.pending));
 //   match.move({ cell: 4 });
 //
+// A client acts only as its own player: every call carries its Bearer token
+// and never the browser's cookies (which every tab of a browser shares), and
+// its sockets authenticate with a ticket of that token; a client with no
+// player yet watches, as nobody, whatever cookie the browser holds.
+//
 // The server is authoritative: nothing is applied locally. A move is "pending"
 // until the server's event (or error) for it arrives. Every event carries a
 // seq; on a gap the connection asks for a resync, and a dropped socket is
@@ -24,11 +29,14 @@ export class ApiError extends Error {
 }
 
 export class GameClient {
-  constructor({ baseUrl = "", token = null, player = null, storage = null } = {}) {
+  constructor({ baseUrl = "", token = null, player = null, storage = null, socketRefusal = null } = {}) {
     this.baseUrl = baseUrl;
     this.token = token;
     this.player = player;
     this.storage = storage;
+    // Why this page may not open sockets (its origin is not allowed): the
+    // connections then stay "refused" instead of reconnecting forever.
+    this.socketRefusal = socketRefusal;
   }
 
   /** A client remembering its guest player per browser tab. */
@@ -43,6 +51,7 @@ export class GameClient {
     const response = await fetch(this.baseUrl + path, {
       method,
       headers,
+      credentials: "omit", // the token says who this is, never a cookie another tab set
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const data = await response.json();
@@ -61,15 +70,14 @@ export class GameClient {
     return this.player;
   }
 
-  /** The URL of a socket, with a fresh single-use ticket when logged in. */
+  /** The URL of a socket: with a fresh single-use ticket when this client
+   * has a player, else marked anonymous so no cookie makes it someone. */
   async socketUrl(path) {
     const base = this.baseUrl || window.location.origin;
-    let url = base.replace(/^http/, "ws") + path;
-    if (this.token) {
-      const { ticket } = await this.api("POST", "/api/tickets");
-      url += `?ticket=${encodeURIComponent(ticket)}`;
-    }
-    return url;
+    const url = base.replace(/^http/, "ws") + path;
+    if (!this.token) return `${url}?anonymous=1`;
+    const { ticket } = await this.api("POST", "/api/tickets");
+    return `${url}?ticket=${encodeURIComponent(ticket)}`;
   }
 
   match(id) {
@@ -85,7 +93,11 @@ export class GameClient {
   }
 }
 
-/** A socket that reopens itself. Events: "status" ({detail: state}), "message". */
+/**
+ * A socket that reopens itself. Events: "status" ({detail: state}: "open",
+ * "reconnecting", "gone" (no such match), "closed", or "refused" when the
+ * client was told this page's origin may not open sockets), "message".
+ */
 class Connection extends EventTarget {
   constructor(client, path) {
     super();
@@ -99,7 +111,7 @@ class Connection extends EventTarget {
   }
 
   open() {
-    this.connect();
+    queueMicrotask(() => this.connect()); // after the caller has added its listeners
     return this;
   }
 
@@ -114,6 +126,7 @@ class Connection extends EventTarget {
   }
 
   async connect() {
+    if (this.client.socketRefusal) return this.setState("refused");
     let url;
     try {
       url = await this.client.socketUrl(this.path);
@@ -189,8 +202,11 @@ export class MatchConnection extends Connection {
       if (player) player.connected = message.connected;
       this.emit("change", message);
     } else if (message.type === "error") {
+      // A refusal answers the action with that ref: it is no longer pending,
+      // so the board is released (redrawn) as well as the error shown.
       this.pending.delete(message.ref);
       this.emit("error", message);
+      this.emit("change", message);
     } else {
       this.emit(message.type, message);
     }

@@ -1,10 +1,18 @@
 // What every page shares: the client (one guest player per tab), the name
 // form in the header, and error display.
+//
+// Identity: a page acts only as the player it shows. The player lives in this
+// tab's sessionStorage and every call and socket ticket carries its token; the
+// cookie all tabs share is never used, so a tab where no name was entered yet
+// watches as nobody until one is.
 import { GameClient } from "../client.js";
 
 export const $ = (id) => document.getElementById(id);
 export const client = GameClient.fromStorage();
 export const page = $("page");
+// Set by the server when this page's origin may not open sockets (the reason
+// is on the page): the connections then stop at "refused".
+client.socketRefusal = page.dataset.socketRefusal || null;
 
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);

@@ -1,32 +1,42 @@
 import { formatClock } from "../client.js";
-import { renderBoard } from "../boards.js";
+import { renderBoard, sideOf } from "../boards.js";
 import { $, client, h, onPlayer, page, run, showError, GAME_NAMES } from "./common.js";
 
 const matchId = Number(page.dataset.match);
+const LABELS = { open: "● live", connecting: "connecting…", reconnecting: "reconnecting…", gone: "no such match", closed: "closed", refused: "not connected" };
 let connection = null;
+let drawOffers = {}; // game slug -> whether it has draw offers (GET /api/games)
 
 function connect() {
   if (connection) connection.close();
-  connection = client.match(matchId);
-  window.__match = connection; // for tests and curious developers
-  connection.addEventListener("change", draw);
-  connection.addEventListener("status", (event) => {
-    const labels = { open: "● live", connecting: "connecting…", reconnecting: "reconnecting…", gone: "no such match", closed: "closed" };
-    $("connection").textContent = labels[event.detail] || event.detail;
-    $("connection").dataset.state = event.detail;
-  });
-  connection.addEventListener("error", (event) => showError(event.detail.message));
-  connection.addEventListener("chat", (event) => {
-    const line = event.detail;
+  const current = client.match(matchId);
+  connection = current;
+  window.__match = current; // for tests and curious developers
+  showConnection(current.state);
+  // Only the current connection speaks: a closing one (the tab's player just
+  // changed) must not repaint the page.
+  const on = (type, handle) => current.addEventListener(type, (event) => current === connection && handle(event.detail));
+  on("change", draw);
+  on("status", showConnection);
+  on("error", (error) => showError(error.message));
+  on("chat", (line) => {
     $("chat-lines").append(h("li", {}, h("strong", {}, `${line.name}${line.seat === null ? " (watching)" : ""}: `), line.text));
   });
-  connection.addEventListener("rematch", (event) => {
-    location.href = `/matches/${event.detail.match.id}/`;
+  on("rematch", (rematch) => {
+    location.href = `/matches/${rematch.match.id}/`;
   });
 }
 
+function showConnection(state) {
+  $("connection").textContent = LABELS[state] || state;
+  $("connection").dataset.state = state;
+}
+
+const nameOf = (match, seat) => (match.players.find((p) => p.seat === seat) || {}).name || `seat ${seat + 1}`;
+const others = (match, mySeat) => match.players.filter((p) => p.seat !== mySeat).map((p) => p.name).join(" and ");
+
 function describe(match, mySeat) {
-  const name = (seat) => (match.players.find((p) => p.seat === seat) || {}).name || `seat ${seat + 1}`;
+  const name = (seat) => nameOf(match, seat);
   if (match.status === "waiting") return "Waiting for players: share the link.";
   if (match.status === "aborted") return "This match was aborted.";
   if (match.result) {
@@ -39,38 +49,76 @@ function describe(match, mySeat) {
   return `Waiting for ${match.turn.map(name).join(" and ")}…`;
 }
 
-function draw() {
-  const match = connection.match;
-  if (!match) return;
-  const mySeat = connection.mySeat;
-  const active = match.status === "active";
-  const pending = connection.pending.size > 0;
-  $("title").textContent = `${GAME_NAMES[match.game] || match.game} · match ${match.id}`;
-  $("status").textContent = describe(match, mySeat);
-  $("pending").hidden = !pending;
-  $("share").href = $("share").textContent = `${location.origin}/matches/${match.id}/`;
+/** What stands between the players: a draw offer, or rematch requests. */
+function notice(match, mySeat) {
+  const offer = match.draw_offer;
+  if (match.status === "active" && offer !== null) {
+    if (offer === mySeat) return `You offered a draw. It stands until ${others(match, mySeat)} accepts it or makes a move (a move declines it).`;
+    if (mySeat === null) return `${nameOf(match, offer)} offers a draw.`;
+    return `${nameOf(match, offer)} offers a draw: press "Accept the draw" to end the game drawn, or make your move to decline it.`;
+  }
+  const asked = match.rematch.seats;
+  if (match.status !== "finished" || !asked.length || match.rematch.match) return "";
+  const names = asked.map((seat) => nameOf(match, seat)).join(" and ");
+  if (asked.includes(mySeat)) return `You asked for a rematch; waiting for ${match.players.filter((p) => !asked.includes(p.seat)).map((p) => p.name).join(" and ")}.`;
+  if (mySeat === null) return `${names} asked for a rematch.`;
+  return `${names} asked for a rematch: press "Rematch" to play again.`;
+}
+
+function show(id, text) {
+  $(id).textContent = text;
+  $(id).hidden = !text;
+}
+
+function drawPlayers(match, mySeat) {
   const clocks = connection.clocks();
   $("players").replaceChildren(
-    ...match.players.map((p) =>
-      h("li", { class: p.connected ? "online" : "offline", "data-seat": p.seat },
-        `${p.name}${p.seat === mySeat ? " (you)" : ""}`,
-        clocks ? h("span", { class: "clock", "data-seat": p.seat }, ` ${formatClock(clocks[p.seat])}`) : null),
-    ),
+    ...match.players.map((p) => {
+      const side = sideOf(match.game, p.seat);
+      return h("li", { class: p.connected ? "online" : "offline", "data-seat": p.seat },
+        `${p.name}${side ? ` · ${side}` : ""}${p.seat === mySeat ? " (you)" : ""}`,
+        clocks ? h("span", { class: "clock", "data-seat": p.seat }, ` ${formatClock(clocks[p.seat])}`) : null);
+    }),
   );
+}
+
+function drawActions(match, mySeat) {
   const seated = mySeat !== null;
+  const active = match.status === "active";
   $("take-seat").hidden = !(client.player && !seated && match.status === "waiting");
   $("resign").hidden = !(seated && active);
-  $("offer-draw").hidden = !(seated && active && match.draw_offer === null);
+  $("offer-draw").hidden = !(seated && active && drawOffers[match.game] && match.draw_offer === null);
   $("accept-draw").hidden = !(seated && active && match.draw_offer !== null && match.draw_offer !== mySeat);
   $("rematch").hidden = !(seated && match.status === "finished");
   $("rematch").disabled = match.rematch.seats.includes(mySeat);
   $("replay-link").hidden = !["finished", "aborted"].includes(match.status);
   $("replay-link").href = `/matches/${match.id}/replay/`;
+}
+
+function draw() {
+  const match = connection.match;
+  if (!match) return;
+  const mySeat = connection.mySeat;
+  const pending = connection.pending.size > 0;
+  const side = mySeat === null ? null : sideOf(match.game, mySeat);
+  $("title").textContent = `${GAME_NAMES[match.game] || match.game} · match ${match.id}`;
+  $("status").textContent = describe(match, mySeat);
+  show("side", side ? `You ${match.result || match.status === "aborted" ? "played" : "play"} ${side}.` : "");
+  show("notice", notice(match, mySeat));
+  $("pending").hidden = !pending;
+  drawPlayers(match, mySeat);
+  drawActions(match, mySeat);
   renderBoard($("board"), match, {
     mySeat,
-    canMove: seated && active && match.turn.includes(mySeat) && !pending,
-    onMove: (move) => connection.move(move),
+    canMove: mySeat !== null && match.status === "active" && match.turn.includes(mySeat) && !pending,
+    onMove: (move) => act(() => connection.move(move)),
   });
+}
+
+/** Send an action: the last refusal's message goes, the next one may come. */
+function act(send) {
+  showError("");
+  send();
 }
 
 function tickClocks() {
@@ -83,17 +131,34 @@ function tickClocks() {
   requestAnimationFrame(tickClocks);
 }
 
+function showChat(player) {
+  $("chat-form").hidden = !player;
+  $("chat-needs-name").hidden = Boolean(player);
+}
+
+async function loadGames() {
+  const { games } = await client.api("GET", "/api/games");
+  drawOffers = Object.fromEntries(games.map((game) => [game.slug, game.allows_draw_offers]));
+  if (connection) draw();
+}
+
+$("share").href = $("share").textContent = `${location.origin}/matches/${matchId}/`;
 $("take-seat").onclick = () => run(() => client.api("POST", `/api/matches/${matchId}/join`));
-$("resign").onclick = () => connection.resign();
-$("offer-draw").onclick = () => connection.offerDraw();
-$("accept-draw").onclick = () => connection.acceptDraw();
-$("rematch").onclick = () => connection.rematch();
+$("resign").onclick = () => act(() => connection.resign());
+$("offer-draw").onclick = () => act(() => connection.offerDraw());
+$("accept-draw").onclick = () => act(() => connection.acceptDraw());
+$("rematch").onclick = () => act(() => connection.rematch());
 $("chat-form").onsubmit = (event) => {
   event.preventDefault();
   if ($("chat-text").value.trim()) connection.chat($("chat-text").value);
   $("chat-text").value = "";
 };
 
-// Now, and again when the visitor logs in here: the socket opens as that player.
-onPlayer(connect);
+// Now, and again when the visitor enters a name here: the socket opens as
+// this tab's player, or as nobody until there is one.
+onPlayer((player) => {
+  showChat(player);
+  connect();
+});
+run(loadGames);
 requestAnimationFrame(tickClocks);

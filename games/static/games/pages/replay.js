@@ -1,19 +1,33 @@
-import { renderBoard } from "../boards.js";
+import { describeMove, renderBoard } from "../boards.js";
 import { $, client, h, page, run } from "./common.js";
 
 const matchId = Number(page.dataset.match);
 let steps = [];
 let index = 0;
 
-function describe(event) {
-  if (event.kind === "move") return `seat ${event.seat + 1}: ${JSON.stringify(event.move)}`;
-  if (event.kind === "join") return `seat ${event.seat + 1} joins`;
-  return `${event.kind}${event.seat === null ? "" : ` (seat ${event.seat + 1})`}`;
+const names = (match, seats) => seats.map((seat) => (match.players.find((p) => p.seat === seat) || {}).name || `seat ${seat + 1}`).join(" and ");
+
+// Each kind of event as a sentence, from the event and the match right after it.
+const SENTENCES = {
+  move: (event, match) => `${names(match, [event.seat])}: ${describeMove(match, event.seat, event.move)}`,
+  join: (event, match) => `${names(match, [event.seat])} joins`,
+  resign: (event, match) => `${names(match, [event.seat])} resigns`,
+  offer_draw: (event, match) => `${names(match, [event.seat])} offers a draw`,
+  accept_draw: (event, match) => `${names(match, [event.seat])} accepts the draw`,
+  rematch: (event, match) => `${names(match, [event.seat])} asks for a rematch`,
+  timeout: (event, match) => `${names(match, event.move.seats)} ran out of time`,
+  abandon: (event, match) => `${names(match, event.move.seats)} left the game`,
+  abort: () => "staff aborted the match",
+};
+
+function describe({ event, match }) {
+  const sentence = SENTENCES[event.kind];
+  return sentence ? sentence(event, match) : event.kind.replaceAll("_", " ");
 }
 
 function show() {
-  const { event, match } = steps[index];
-  $("step").textContent = `Step ${index + 1} of ${steps.length}: ${describe(event)}${match.result ? ` · result: ${match.result.reason.replaceAll("_", " ")}` : ""}`;
+  const { match } = steps[index];
+  $("step").textContent = `Step ${index + 1} of ${steps.length}: ${describe(steps[index])}${match.result ? ` · result: ${match.result.reason.replaceAll("_", " ")}` : ""}`;
   renderBoard($("board"), match, { mySeat: null, canMove: false, onMove: () => {} });
   [...$("log").children].forEach((item, i) => item.setAttribute("aria-current", i === index ? "step" : "false"));
   $("first").disabled = $("back").disabled = index === 0;
@@ -32,7 +46,7 @@ $("last").onclick = go(() => steps.length - 1);
 run(async () => {
   ({ steps } = await client.api("GET", `/api/matches/${matchId}/replay`));
   $("log").replaceChildren(...steps.map((step, i) => {
-    const item = h("li", {}, h("button", { type: "button" }, describe(step.event)));
+    const item = h("li", {}, h("button", { type: "button" }, describe(step)));
     item.firstChild.onclick = go(() => i);
     return item;
   }));

@@ -3,6 +3,7 @@ import { $, client, h, onPlayer, page, run, GAME_NAMES } from "./common.js";
 const tournamentId = Number(page.dataset.tournament);
 let latest = null;
 let feed = null;
+let myEntry = null; // this player's entry as GET /api/tournaments/<id> last said
 
 function money(t) {
   return t.entry_fee ? `${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : "free";
@@ -13,8 +14,9 @@ function draw(t) {
   $("title").textContent = t.name;
   $("summary").textContent = `${GAME_NAMES[t.game] || t.game} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}${t.winner ? ` · winner: ${t.winner.name}` : ""}`;
   const me = client.player;
-  const entered = me && t.entries.some((e) => e.player.id === me.id);
-  $("enter").hidden = !(me && !entered && t.status === "registration");
+  const mine = me && t.entries.find((e) => e.player.id === me.id);
+  $("enter").hidden = !(me && !mine && t.status === "registration");
+  if (mine && myEntry && mine.status !== myEntry.status) run(loadMyEntry); // paid, refunded...
   $("entries").replaceChildren(...t.entries.map((e) => h("li", { "data-status": e.status }, `${e.player.name}: ${e.status.replaceAll("_", " ")}`)));
   $("bracket").replaceChildren(
     ...t.bracket.map((round) =>
@@ -29,13 +31,34 @@ function draw(t) {
   );
 }
 
+/** This player's own entry and what to pay, from the server: shown on every
+ * visit, not only right after entering. */
+function showEntry(entry) {
+  myEntry = entry;
+  $("payment").hidden = !entry;
+  if (!entry) return;
+  const status = entry.status.replaceAll("_", " ");
+  const payment = entry.payment;
+  if (!payment) {
+    $("payment").textContent = `You are in! Your entry is ${status}.`;
+    return;
+  }
+  const amount = `${(payment.amount / 100).toFixed(2)} ${payment.currency.toUpperCase()}`;
+  $("payment").textContent = entry.status === "pending_payment"
+    ? `Your entry is ${status}. Pay ${amount} with ${payment.provider}, reference ${payment.client_reference_id}: the gateway confirms it here.`
+    : `Your entry is ${status} (${amount} with ${payment.provider}, reference ${payment.client_reference_id}).`;
+}
+
+async function loadMyEntry() {
+  if (!client.player) return showEntry(null);
+  const { my_entry: entry } = await client.api("GET", `/api/tournaments/${tournamentId}`);
+  showEntry(entry);
+}
+
 $("enter").onclick = () =>
   run(async () => {
-    const { entry, payment } = await client.api("POST", `/api/tournaments/${tournamentId}/entries`);
-    $("payment").hidden = false;
-    $("payment").textContent = payment
-      ? `Entry ${entry.status.replaceAll("_", " ")}. Pay ${(payment.amount / 100).toFixed(2)} ${payment.currency.toUpperCase()} with ${payment.provider}, reference ${payment.client_reference_id}: the gateway confirms it here.`
-      : "You are in!";
+    await client.api("POST", `/api/tournaments/${tournamentId}/entries`);
+    await loadMyEntry();
     connect();
   });
 
@@ -55,4 +78,5 @@ function connect() {
 onPlayer(() => {
   if (latest) draw(latest);
   connect();
+  run(loadMyEntry);
 });
