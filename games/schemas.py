@@ -3,7 +3,9 @@
 Every input is bounded to what its database column can hold, so a request
 is refused with 400 ``bad_request`` rather than failing at the database:
 text through :func:`safe_text` (no NUL characters, no unpaired surrogates, a
-maximum length), JSON objects through :data:`JsonObject`, integers within
+maximum length), JSON objects through :data:`JsonObject` (the same in every
+string in them, and nested at most ``games.inputs.MAX_JSON_DEPTH`` levels,
+as over the WebSocket), integers within
 PostgreSQL's ``integer`` and dates through :data:`StartTime`.
 """
 
@@ -15,7 +17,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, StringConstraints
 
-from games.text import json_storable_problem, storable_problem
+from games.inputs import check_json, check_text
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: every seq, count and amount column
 SMALLINT_MAX = 2**15 - 1  # PostgreSQL's smallint: seat numbers and counts
@@ -27,15 +29,11 @@ GAME_SLUG_LENGTH = 32  # Match.game
 
 
 def _storable_text(value: str) -> str:
-    if problem := storable_problem(value):
-        raise ValueError(problem)
-    return value
+    return check_text(value, "the text")
 
 
 def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
-    if problem := json_storable_problem(value):
-        raise ValueError(problem)
-    return value
+    return check_json(value, "the object")
 
 
 def safe_text(*, max_length: int, min_length: int = 0, strip: bool = False, pattern: str | None = None) -> Any:

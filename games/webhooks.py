@@ -49,7 +49,6 @@ from games import payments
 from games.http_errors import json_errors
 from games.models import PaymentEvent
 from games.monitoring import WEBHOOK_DELIVERIES
-from games.text import storable, storable_problem
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +66,7 @@ CURRENCY = re.compile(r"[A-Za-z]{3}")
 AMOUNT_MAX = 2**31 - 1  # Entry.amount_paid
 REFERENCE_LENGTH = 200  # Stripe's limit for client_reference_id
 PAYMENT_INTENT_LENGTH = 100  # Entry.payment_intent
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates: PostgreSQL text holds neither
 
 Payload = dict[str, Any]
 Handler = Callable[[Payload], tuple[str, str]]
@@ -96,6 +96,11 @@ def secrets_from(variable: str) -> list[str]:
 def _reply(status: int, outcome: str, detail: str = "") -> JsonResponse:
     WEBHOOK_DELIVERIES.labels(outcome=str(outcome)).inc()
     return JsonResponse({"outcome": outcome, "detail": detail}, status=status)
+
+
+def storable(text: str) -> str:
+    """``text`` with every NUL character and lone surrogate shown as U+FFFD."""
+    return UNSTORABLE.sub("\ufffd", text)
 
 
 # --- reading a payload: anything not as expected is MalformedPayload ------------------
@@ -133,7 +138,7 @@ def _text(data: Payload, key: str, max_length: int) -> str | None:
     value = data.get(key)
     if value is None:
         return None
-    if not isinstance(value, str) or not 0 < len(value) <= max_length or storable_problem(value):
+    if not isinstance(value, str) or not 0 < len(value) <= max_length or UNSTORABLE.search(value):
         raise MalformedPayload(f"{key} ({_shown(value)}) is not a string of 1 to {max_length} storable characters")
     return value
 

@@ -85,11 +85,29 @@ def test_match_creation_text_with_nul_or_lone_surrogates_is_refused(alice: Playe
     assert not Match.objects.exists()
 
 
-@pytest.mark.parametrize("move", [{"uci": "e2e4", "claim_draw": "\x00"}, {"uci": "e2\x00e4"}, {"uci\ud800": 1}])
-def test_moves_with_nul_or_lone_surrogates_are_refused(alice: Player, bob: Player, move: dict) -> None:
+def nested(depth: int) -> list:
+    value: list = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
+@pytest.mark.parametrize(
+    "move",
+    [
+        {"uci": "e2e4", "claim_draw": "\x00"},
+        {"uci": "e2\x00e4"},
+        {"uci\ud800": 1},
+        {"uci": nested(40)},  # deeper than any game's move (and than a WebSocket message may be)
+        '{"move": ' + "[" * 5000 + "]" * 5000 + "}",  # deeper than the JSON decoder goes
+    ],
+    ids=["nul-value", "nul-uci", "surrogate-key", "40-deep", "5000-deep"],
+)
+def test_moves_with_nul_surrogates_or_deep_nesting_are_refused(alice: Player, bob: Player, move: Any) -> None:
     created = call("post", "/api/matches", {"game": "chess"}, alice.token).json()
     call("post", f"/api/matches/{created['id']}/join", token=bob.token)
-    response = call("post", f"/api/matches/{created['id']}/moves", {"move": move}, alice.token)
+    body = move if isinstance(move, str) else {"move": move}
+    response = call("post", f"/api/matches/{created['id']}/moves", body, alice.token)
     assert_error(response, 400, "bad_request")
     assert Match.objects.get(pk=created["id"]).seq == 2  # the two joins, no move
 
@@ -212,6 +230,14 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged_not_sent(
         assert b"secret internals" not in response.content and b"Traceback" not in response.content
     logged = [record for record in caplog.records if record.levelno >= logging.ERROR and record.exc_info]
     assert len(logged) == 2 and all("secret internals" in str(record.exc_info[1]) for record in logged)
+
+
+def test_a_refusal_before_any_view_runs_is_enveloped_too() -> None:
+    """A host not in ALLOWED_HOSTS is refused by Django's middleware, before
+    the URL is even resolved: JSON under /api/, Django's own page elsewhere."""
+    assert_error(Client().get("/api/games", HTTP_HOST="evil.example"), 400, "bad_request")
+    page = Client().get("/", HTTP_HOST="evil.example")
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
 
 
 def test_the_openapi_schema_documents_the_error_responses() -> None:

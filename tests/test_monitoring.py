@@ -38,7 +38,8 @@ def test_liveness_and_readiness(transactional_db: None) -> None:
 
 @pytest.mark.integration
 def test_readiness_fails_while_the_channel_layer_is_down(transactional_db: None, tmp_path: Path) -> None:
-    with own_redis(tmp_path) as (redis_url, redis), running_processes(tmp_path, env={"REDIS_URL": redis_url}) as (urls, _):
+    with own_redis(tmp_path) as (redis_url, redis), running_processes(tmp_path, env={"REDIS_URL": redis_url}) as live:
+        urls = live[0]
         assert httpx.get(f"{urls[0]}/health/ready").status_code == 200
         redis.kill()
         redis.wait()
@@ -66,7 +67,7 @@ async def test_metrics_count_moves_by_outcome_and_time_them(
     monkeypatch.setenv("METRICS_TOKEN", "scrape-me")
     client = Client()
     before = await database_sync_to_async(scrape)(client)
-    a, b = await pair(connect, active_match["id"], alice, bob)
+    a, _ = await pair(connect, active_match["id"], alice, bob)
     await a.move({"cell": 4})
     await a.next("event")
     await a.move({"cell": 5})
