@@ -74,7 +74,13 @@ def test_create_player_refuses_bad_bodies(client: Client, body: Any) -> None:
 def test_list_games(client: Client) -> None:
     games = client.get("/api/games").json()["games"]
     assert [g["slug"] for g in games] == ["tictactoe", "connect4", "chess", "battleship"]
-    assert games[0] == {"slug": "tictactoe", "name": "Tic-tac-toe", "min_players": 2, "max_players": 2}
+    assert games[0] == {
+        "slug": "tictactoe",
+        "name": "Tic-tac-toe",
+        "min_players": 2,
+        "max_players": 2,
+        "allows_draw_offers": True,
+    }
 
 
 def test_create_match_puts_creator_on_seat_zero(client: Client, players: tuple[dict, dict]) -> None:
