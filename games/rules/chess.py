@@ -21,6 +21,8 @@ whole game.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from functools import lru_cache
 
 import chess
@@ -46,10 +48,36 @@ def _board(start: str | None, moves: tuple[str, ...] | list[str]) -> chess.Board
     return board
 
 
-def board_of(state: State) -> chess.Board:
-    """The position with the history repetition needs (since the anchor)."""
+def _key(state: State) -> tuple[str, tuple[str, ...]]:
     anchor = state["anchor"]
-    return _board(anchor["fen"], state["uci"][anchor["ply"] :])
+    return anchor["fen"], tuple(state["uci"][anchor["ply"] :])
+
+
+# The boards of recently seen positions, so the next move (or a replay's next
+# step) starts from a copy instead of parsing and replaying the plies again.
+RECENT_BOARDS = 512
+_recent: OrderedDict[tuple[str, tuple[str, ...]], chess.Board] = OrderedDict()
+_recent_lock = threading.Lock()
+
+
+def _remember(key: tuple[str, tuple[str, ...]], board: chess.Board) -> None:
+    with _recent_lock:
+        _recent[key] = board
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT_BOARDS:
+            _recent.popitem(last=False)
+
+
+def board_of(state: State) -> chess.Board:
+    """The position with the history repetition needs (since the anchor): a
+    board of the caller's own, to change at will."""
+    key = _key(state)
+    with _recent_lock:
+        board = _recent.get(key)
+    if board is None:
+        board = _board(*key)
+        _remember(key, board)
+    return board.copy()
 
 
 def _state(state: State, board: chess.Board, san: list[str], claim: str | None, played: str | None) -> State:
@@ -58,6 +86,8 @@ def _state(state: State, board: chess.Board, san: list[str], claim: str | None, 
     anchor = state["anchor"]
     if board.halfmove_clock == 0 and played:  # a capture or pawn move: nothing before it can recur
         anchor = {"fen": board.fen(), "ply": len(uci)}
+        board = board.copy(stack=False)
+    _remember((anchor["fen"], tuple(uci[anchor["ply"] :])), board)
     return {
         "start": state["start"],
         "fen": board.fen(),
@@ -73,7 +103,10 @@ def _state(state: State, board: chess.Board, san: list[str], claim: str | None, 
 def automatic_result(anchor: str, moves: tuple[str, ...]) -> Result | None:
     """The game's end by FIDE's automatic rules, cached: every view of the
     match asks for it, and the answer depends on the plies since the anchor."""
-    outcome = _board(anchor, moves).outcome(claim_draw=False)
+    with _recent_lock:
+        board = _recent.get((anchor, moves))
+    # A copy: outcome() pops and pushes moves to look for repetitions.
+    outcome = (board.copy() if board is not None else _board(anchor, moves)).outcome(claim_draw=False)
     if outcome is None:
         return None
     winner = None if outcome.winner is None else COLORS.index(outcome.winner)
