@@ -168,14 +168,13 @@ def _currency(data: Payload) -> str:
 
 
 def _stripe_timestamp(header: str) -> int | None:
-    for item in header.split(","):
-        key, _, value = item.partition("=")
-        if key.strip() == "t":
-            try:
-                return int(value)
-            except ValueError:
-                return None
-    return None
+    """The timestamp the ``stripe`` package verifies: it reads the header as a
+    dict (keys not stripped, the last ``t`` wins), so read it the same way."""
+    items = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
+    try:
+        return int(items["t"])
+    except (KeyError, ValueError):
+        return None
 
 
 def verify_stripe(body: bytes, headers: dict[str, str], secrets: list[str]) -> None:
