@@ -63,6 +63,7 @@ class PlayerSocket(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     holds_quota: bool = False
     released: bool = False
+    handling_ref: str | int | None = None  # the ref of the client message being handled
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
@@ -88,7 +89,8 @@ class PlayerSocket(AsyncWebsocketConsumer):
                 raise
             logger.exception("socket %s: handling %s failed", self.scope.get("path"), message["type"])
             if message["type"] == "websocket.receive":
-                await self.quietly(self.send_error("server_error", "the server failed to handle that message"), "")
+                failed = self.send_error("server_error", "the server failed to handle that message", self.handling_ref)
+                await self.quietly(failed, "")
 
     async def open(self) -> bool:
         await self.accept()
@@ -196,16 +198,19 @@ class MatchConsumer(PlayerSocket):
         await self.send_snapshot(data)
 
     async def forget(self) -> None:
-        if self.seat is not None:
-            presence.forget(self.channel_name)
+        # Whatever ``self.seat`` says: a failure half-way through taking a
+        # seat must not leave the socket vouched for.
+        if presence.forget(self.channel_name) or self.seat is not None:
             await database_sync_to_async(presence.socket_closed)(self.channel_name)
 
     # --- from the client ---------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.handling_ref = None
         try:
             quotas.check_socket("socket_messages", self.channel_name, "messages")
             message = parse_client_message(self.decode(text_data, bytes_data))
+            self.handling_ref = message.ref
             self.count(message)
         except BadMessage as bad:
             await self.send_error("bad_message", bad.message, bad.ref)

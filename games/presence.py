@@ -65,11 +65,21 @@ def _recount(match: Match, seat_number: int, left_at: datetime | None = None) ->
         _announce(match, seat_number, seat.connections > 0)
 
 
-def _add_row(match: Match, seat_number: int, channel_name: str) -> None:
+def _add_row(match: Match, seat_number: int, channel_name: str, restoring: bool = False) -> None:
+    """Record an open socket. This process vouches for it only once the row
+    is committed: a transaction that fails after the insert must not leave a
+    socket in ``_live`` that no row (and no close) will ever match. A restored
+    row (``restoring``) is vouched for only if the socket is still open then."""
     Connection.objects.create(
         channel_name=channel_name, match=match, seat=seat_number, server=SERVER_ID, seen_at=timezone.now()
     )
-    _live[channel_name] = (match.pk, seat_number)
+    entry = (match.pk, seat_number)
+
+    def vouch() -> None:
+        if not restoring or channel_name in _live:
+            _live[channel_name] = entry
+
+    transaction.on_commit(vouch)
     _recount(match, seat_number)
 
 
@@ -107,12 +117,13 @@ def socket_closed(channel_name: str, left_at: datetime | None = None, stale_befo
             _recount(match, row["seat"], left_at)
 
 
-def forget(channel_name: str) -> None:
+def forget(channel_name: str) -> bool:
     """Stop vouching for a socket this process no longer holds. Called first
     when a socket ends, before anything that can fail: from then on no
     heartbeat refreshes its row, so the row is closed even if recording the
-    close fails now (by this process's next heartbeat, or the sweep)."""
-    _live.pop(channel_name, None)
+    close fails now (by this process's next heartbeat, or the sweep). Returns
+    whether this process vouched for it."""
+    return _live.pop(channel_name, None) is not None
 
 
 def heartbeat() -> int:
@@ -132,7 +143,7 @@ def heartbeat() -> int:
         if channel_name not in present:
             try:
                 with transaction.atomic():
-                    _add_row(lock_match(match_id), seat, channel_name)
+                    _add_row(lock_match(match_id), seat, channel_name, restoring=True)
             except GameError:
                 _live.pop(channel_name, None)  # the match was deleted meanwhile
     return len(_live)

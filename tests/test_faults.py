@@ -16,15 +16,20 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import websockets
+from channels.db import database_sync_to_async
+from django.db import DatabaseError, connection
 from websockets.exceptions import ConnectionClosed
 
-from games.models import Match, Seat
+from games import presence
+from games.models import Connection, Match, Seat
+from tests.conftest import pair
 from tests.live import own_redis, running_processes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -157,3 +162,61 @@ async def test_kill_9_is_noticed_within_three_heartbeats(live: tuple[str, list[s
     await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
     for sock in sockets:
         assert await closed_code(sock) == 1006
+
+
+def refuse(table: str, when: str) -> None:
+    """A real database fault: PostgreSQL refuses every ``when`` (INSERT,
+    UPDATE) on ``table`` until :func:`stop_refusing`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE OR REPLACE FUNCTION games_test_refuse() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'refused by the test'; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(f"CREATE TRIGGER games_test_refuse BEFORE {when} ON {table} "
+                       "FOR EACH ROW EXECUTE FUNCTION games_test_refuse()")  # fmt: skip
+
+
+def stop_refusing(table: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER IF EXISTS games_test_refuse ON {table}")
+
+
+@contextmanager
+def refusing(table: str, when: str) -> Iterator[None]:
+    refuse(table, when)
+    try:
+        yield
+    finally:
+        stop_refusing(table)
+
+
+def test_a_seat_that_could_not_be_taken_is_never_vouched_for(active_match: dict, alice: Any) -> None:
+    """The socket's row is inserted, then the transaction fails: the process
+    must not go on vouching for a socket with no row, or the next heartbeat
+    would bring the player back as connected, for good."""
+    with refusing("games_seat", "UPDATE"), pytest.raises(DatabaseError):
+        presence.socket_opened(active_match["id"], alice, "doomed-channel")
+    assert presence.heartbeat() == 0
+    assert Connection.objects.count() == 0
+    assert connections(active_match["id"]) == [0, 0]
+
+
+async def test_a_database_error_in_a_handler_costs_the_message_not_the_socket(
+    active_match: dict, alice: Any, bob: Any, connect: Any
+) -> None:
+    """An exception in a handler (here PostgreSQL refusing the chat insert)
+    is answered with server_error; the socket goes on, and its close is
+    still recorded."""
+    a, b = await pair(connect, active_match["id"], alice, bob)
+    await database_sync_to_async(refuse)("games_chatmessage", "INSERT")
+    try:
+        await a.send({"type": "chat", "text": "hello", "ref": 7})
+        error = await a.next("error")
+    finally:
+        await database_sync_to_async(stop_refusing)("games_chatmessage")
+    assert (error["code"], error["ref"]) == ("server_error", 7)
+    await a.move({"cell": 4})
+    assert (await b.next("event"))["event"]["move"] == {"cell": 4}
+    await a.close()
+    await b.presence(0, False)
+    assert await database_sync_to_async(connections)(active_match["id"]) == [0, 1]
