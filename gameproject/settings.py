@@ -183,7 +183,9 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
 # Game server limits.
 GAMES_WS_MAX_MESSAGE_BYTES = int(os.environ.get("GAMES_WS_MAX_MESSAGE_BYTES", 16 * 1024))
 GAMES_TICKET_TTL_SECONDS = int(os.environ.get("GAMES_TICKET_TTL_SECONDS", 30))
-GAMES_RESYNC_MAX_EVENTS = int(os.environ.get("GAMES_RESYNC_MAX_EVENTS", 200))
+# A resync further behind gets a snapshot: replaying more costs more than one
+# snapshot (the events come from the nearest checkpoint, kept every 16 events).
+GAMES_RESYNC_MAX_EVENTS = int(os.environ.get("GAMES_RESYNC_MAX_EVENTS", 16))
 # Deadlines (clocks, move and abandon timeouts) are enforced by a loop: in its
 # own process in production (`manage.py runclock`), or inside the server when
 # the in-memory layer is used, since another process could not reach its sockets.
@@ -202,9 +204,13 @@ DEFAULT_GAMES_LIMITS = {
     # server answers: tens of moves a second on one socket.
     "socket_messages": "100/second;3000/minute",
     "socket_moves": "50/second;1500/minute",
-    "socket_resyncs": "10/second;120/minute",
+    "socket_resyncs": "2/second;30/minute",
+    "address_resyncs": "5/second;100/minute",
     "player_chat": "3/second;30/minute",
     "player_socket_opens": "30/second;300/minute",
+    "address_socket_opens": "50/second;600/minute",
+    "player_http_actions": "30/second;900/minute",
+    "address_replays": "10/second;120/minute",
     "address_player_creation": "30/minute;300/hour",
     "address_match_creation": "60/minute;600/hour",
 }
@@ -214,6 +220,11 @@ GAMES_LIMITS_PREFIX = os.environ.get("CHANNEL_LAYER_PREFIX", "games")
 # Quotas: sockets one player may hold open on one server process, and
 # matches one player may have waiting for opponents at once.
 GAMES_MAX_SOCKETS_PER_PLAYER = int(os.environ.get("GAMES_MAX_SOCKETS_PER_PLAYER", 50))
+GAMES_MAX_SOCKETS_PER_ADDRESS = int(os.environ.get("GAMES_MAX_SOCKETS_PER_ADDRESS", 500))
+# Proxies in front of the server that each append the address they saw to
+# X-Forwarded-For (Heroku's router: 1); the client's address for the limits
+# is the entry that many places from the right. 0: the peer's address.
+GAMES_TRUSTED_PROXY_HOPS = int(os.environ.get("GAMES_TRUSTED_PROXY_HOPS", 0 if EMBEDDED else 1))
 GAMES_MAX_OPEN_MATCHES_PER_PLAYER = int(os.environ.get("GAMES_MAX_OPEN_MATCHES_PER_PLAYER", 10))
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug

@@ -104,9 +104,15 @@ def on_game_error(request: HttpRequest, exc: services.GameError) -> HttpResponse
 
 
 def limit_address(request: HttpRequest, name: str, what: str) -> None:
-    """Count one ``name`` for the client's address (``REMOTE_ADDR``: behind a
-    proxy, daphne's ``--proxy-headers`` sets it from ``X-Forwarded-For``)."""
-    quotas.check_shared(name, request.META.get("REMOTE_ADDR") or "unknown", what)
+    """Count one ``name`` for the client's address (see ``quotas.client_address``)."""
+    address = quotas.client_address(request.headers.get("X-Forwarded-For"), request.META.get("REMOTE_ADDR"))
+    quotas.check_shared(name, address, what)
+
+
+def limit_player(player: Player) -> None:
+    """Count one action of ``player`` over HTTP (moves, joins, tickets): the
+    socket's per-message limits do not see these."""
+    quotas.check_shared("player_http_actions", player.pk, "requests")
 
 
 @api.exception_handler(ValidationError)
@@ -185,8 +191,9 @@ def list_matches(request: HttpRequest, query: Query[MatchListIn]) -> dict:
     return {"matches": open_matches(query.game, query.status)}
 
 
-@api.post("/matches/{match_id}/join", response=answers({200: MatchOut}, *AS_PLAYER, 404, 409), auth=PLAYER_AUTH)
+@api.post("/matches/{match_id}/join", response=answers({200: MatchOut}, *AS_PLAYER, 404, 409, 429), auth=PLAYER_AUTH)
 def join_match(request: HttpRequest, match_id: int) -> dict:
+    limit_player(request.auth)
     return _match_for(services.join_match(match_id, request.auth), request.auth)
 
 
@@ -203,10 +210,11 @@ def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]
     return {"seq": data["seq"], "events": [event_view(data, event, viewer) for event in events]}
 
 
-@api.get("/matches/{match_id}/replay", response=answers({200: ReplayOut}, 400, 404, 409), auth=None)
+@api.get("/matches/{match_id}/replay", response=answers({200: ReplayOut}, 400, 404, 409, 429), auth=None)
 def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
     """Every logged event of a finished match with the match as it stood
     right after it, rebuilt from the log: for stepping through a game."""
+    limit_address(request, "address_replays", "replays requested from your address")
     match = services.get_match(match_id)
     if match.status not in (Match.Status.FINISHED, Match.Status.ABORTED):
         raise services.GameError("match_not_active", "a replay is available once the match is over")
@@ -215,16 +223,18 @@ def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
 
 @api.post(
     "/matches/{match_id}/moves",
-    response=answers({200: MatchOut}, *WITH_BODY, *AS_PLAYER, 404, 409, 422),
+    response=answers({200: MatchOut}, *WITH_BODY, *AS_PLAYER, 404, 409, 422, 429),
     auth=PLAYER_AUTH,
 )
 def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
+    limit_player(request.auth)
     broadcast = services.apply_move(match_id, request.auth, body.move, body.seq)
     return _match_for(broadcast["match"], request.auth)
 
 
-@api.post("/tickets", response=answers({200: TicketOut}, *AS_PLAYER), auth=PLAYER_AUTH)
+@api.post("/tickets", response=answers({200: TicketOut}, *AS_PLAYER, 429), auth=PLAYER_AUTH)
 def create_ticket(request: HttpRequest) -> dict:
+    limit_player(request.auth)
     ticket, expires_in = issue_ticket(request.auth)
     return {"ticket": ticket, "expires_in": expires_in}
 

@@ -61,7 +61,7 @@ class PlayerSocket(AsyncWebsocketConsumer):
 
     player: Player | None = None
     groups_joined: tuple[str, ...] = ()
-    holds_quota: bool = False
+    quotas_held: tuple[tuple[quotas.SocketQuota, str | int], ...] = ()
     released: bool = False
     handling_ref: str | int | None = None  # the ref of the client message being handled
 
@@ -102,16 +102,33 @@ class PlayerSocket(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_BAD_TICKET)
             return False
         self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
-        if self.player is not None:
-            try:
-                await database_sync_to_async(quotas.check_shared)("player_socket_opens", self.player.pk, "sockets")
-                quotas.hold_socket(self.player.pk)
-            except quotas.RateLimited as limited:
-                await self.send_error(limited.code, limited.message, None, limited.retry_after)
-                await self.close(code=CLOSE_TOO_MANY)
-                return False
-            self.holds_quota = True
+        try:
+            await database_sync_to_async(self.count_open)()
+            self.hold(quotas.sockets_per_address, self.address, settings.GAMES_MAX_SOCKETS_PER_ADDRESS)
+            if self.player is not None:
+                self.hold(quotas.sockets_per_player, self.player.pk, settings.GAMES_MAX_SOCKETS_PER_PLAYER)
+        except quotas.RateLimited as limited:
+            await self.send_error(limited.code, limited.message, None, limited.retry_after)
+            await self.close(code=CLOSE_TOO_MANY)
+            return False
         return True
+
+    @property
+    def address(self) -> str:
+        """The client's address, as the limits count it (see ``quotas.client_address``)."""
+        headers = dict(self.scope.get("headers") or [])
+        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin1")
+        return quotas.client_address(forwarded, (self.scope.get("client") or [None])[0])
+
+    def count_open(self) -> None:
+        """Sockets opened, per address and per player, across processes."""
+        quotas.check_shared("address_socket_opens", self.address, "sockets opened from your address")
+        if self.player is not None:
+            quotas.check_shared("player_socket_opens", self.player.pk, "sockets opened")
+
+    def hold(self, quota: quotas.SocketQuota, key: str | int, maximum: int) -> None:
+        quota.hold(key, maximum)
+        self.quotas_held = (*self.quotas_held, (quota, key))
 
     async def join_group(self, group: str) -> None:
         self.groups_joined = (*self.groups_joined, group)
@@ -127,8 +144,8 @@ class PlayerSocket(AsyncWebsocketConsumer):
             return
         self.released = True
         lifecycle.closed(self)
-        if self.holds_quota:
-            quotas.release_socket(self.player.pk)
+        for quota, key in self.quotas_held:
+            quota.release(key)
         await self.quietly(self.forget(), "recording the close")
         for group in self.groups_joined:
             await self.quietly(
@@ -169,7 +186,7 @@ class ListeningSocket(PlayerSocket):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            quotas.check_socket("socket_messages", self.channel_name, "messages")
+            quotas.check_local("socket_messages", self.channel_name, "messages")
         except quotas.RateLimited as limited:
             await self.send_error(limited.code, limited.message, None, limited.retry_after)
             return
@@ -208,7 +225,7 @@ class MatchConsumer(PlayerSocket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.handling_ref = None
         try:
-            quotas.check_socket("socket_messages", self.channel_name, "messages")
+            quotas.check_local("socket_messages", self.channel_name, "messages")
             message = parse_client_message(self.decode(text_data, bytes_data))
             self.handling_ref = message.ref
             self.count(message)
@@ -233,7 +250,9 @@ class MatchConsumer(PlayerSocket):
         name = kind.get(type(message))
         if name is not None:
             try:
-                quotas.check_socket(name, self.channel_name, name.removeprefix("socket_"))
+                quotas.check_local(name, self.channel_name, name.removeprefix("socket_"))
+                if name == "socket_resyncs":  # what a resync costs falls on this process, whoever asks
+                    quotas.check_local("address_resyncs", self.address, "resyncs from your address")
             except quotas.RateLimited as limited:
                 limited.ref = message.ref
                 raise

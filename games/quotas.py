@@ -36,10 +36,11 @@ logger = logging.getLogger(__name__)
 class RateLimited(GameError):
     """A request over a limit; ``retry_after`` is in whole seconds."""
 
-    def __init__(self, what: str, retry_after: int) -> None:
+    def __init__(self, limit: str, what: str, retry_after: int) -> None:
         super().__init__("rate_limited", f"too many {what}; retry in {retry_after} s")
         self.retry_after = retry_after
         self.ref: str | int | None = None  # the limited message's, on a socket
+        RATE_LIMITED.labels(limit=limit).inc()
 
 
 @cache
@@ -55,7 +56,10 @@ def _local() -> SlidingWindowCounterRateLimiter:
 @cache
 def _shared() -> SlidingWindowCounterRateLimiter:
     uri = settings.GAMES_LIMITS_STORAGE
-    storage: Storage = MemoryStorage() if uri.startswith("memory") else storage_from_string(uri)
+    # Short timeouts: a stalled Redis must not hold the database thread (and
+    # with it every match of the process) waiting for a counter.
+    timeouts = {"socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    storage: Storage = MemoryStorage() if uri.startswith("memory") else storage_from_string(uri, **timeouts)
     return SlidingWindowCounterRateLimiter(storage)
 
 
@@ -69,14 +73,14 @@ def _hit(limiter: SlidingWindowCounterRateLimiter, name: str, key: str, what: st
     namespace = (settings.GAMES_LIMITS_PREFIX, name)
     for item in _items(name):
         if not limiter.hit(item, *namespace, key):
-            RATE_LIMITED.labels(limit=name).inc()
             stats = limiter.get_window_stats(item, *namespace, key)
-            raise RateLimited(what, max(1, math.ceil(stats.reset_time - time.time())))
+            raise RateLimited(name, what, max(1, math.ceil(stats.reset_time - time.time())))
 
 
-def check_socket(name: str, channel_name: str, what: str) -> None:
-    """Count one message of kind ``name`` on this process's socket ``channel_name``."""
-    _hit(_local(), name, channel_name, what)
+def check_local(name: str, key: str, what: str) -> None:
+    """Count one ``name`` for ``key`` (a socket's channel, an address) in this
+    process: for what costs this process (a socket's messages, resyncs)."""
+    _hit(_local(), name, key, what)
 
 
 def check_shared(name: str, key: str | int, what: str) -> None:
@@ -89,20 +93,40 @@ def check_shared(name: str, key: str | int, what: str) -> None:
         logger.warning("rate limit storage unavailable; %s not enforced", name, exc_info=True)
 
 
-# Sockets held open in this process, per player id.
-_sockets_held: dict[int, int] = {}
+def client_address(forwarded_for: str | None, peer: str | None) -> str:
+    """The address a client's requests are counted under. Behind
+    ``GAMES_TRUSTED_PROXY_HOPS`` proxies that each append the address they
+    saw to ``X-Forwarded-For`` (Heroku's router is one), the entry that many
+    places from the right is the client's; anything left of it was written
+    by the client and proves nothing. Without proxies, the peer's address."""
+    hops = settings.GAMES_TRUSTED_PROXY_HOPS
+    entries = [entry.strip() for entry in (forwarded_for or "").split(",") if entry.strip()]
+    if hops and len(entries) >= hops:
+        return entries[-hops]
+    return peer or "unknown"
 
 
-def hold_socket(player_id: int) -> None:
-    """Count a player's new socket in this process, refused over the quota."""
-    if _sockets_held.get(player_id, 0) >= settings.GAMES_MAX_SOCKETS_PER_PLAYER:
-        raise RateLimited(f"open sockets (at most {settings.GAMES_MAX_SOCKETS_PER_PLAYER} per player)", 1)
-    _sockets_held[player_id] = _sockets_held.get(player_id, 0) + 1
+class SocketQuota:
+    """Sockets held open in this process, per key (a player, an address),
+    refused beyond ``maximum``. A process's own count, so nothing outlives
+    the process, whatever kills it."""
+
+    def __init__(self, limit: str, what: str) -> None:
+        self.limit, self.what = limit, what
+        self.held: dict[str | int, int] = {}
+
+    def hold(self, key: str | int, maximum: int) -> None:
+        if self.held.get(key, 0) >= maximum:
+            raise RateLimited(self.limit, f"open sockets {self.what} (at most {maximum})", 1)
+        self.held[key] = self.held.get(key, 0) + 1
+
+    def release(self, key: str | int) -> None:
+        left = self.held.get(key, 0) - 1
+        if left > 0:
+            self.held[key] = left
+        else:
+            self.held.pop(key, None)
 
 
-def release_socket(player_id: int) -> None:
-    held = _sockets_held.get(player_id, 0) - 1
-    if held > 0:
-        _sockets_held[player_id] = held
-    else:
-        _sockets_held.pop(player_id, None)
+sockets_per_player = SocketQuota("player_sockets", "per player")
+sockets_per_address = SocketQuota("address_sockets", "from your address")

@@ -275,6 +275,7 @@ def _check_open_matches(player: Player) -> None:
     Player.objects.select_for_update().filter(pk=player.pk).first()
     waiting = Match.objects.filter(created_by=player, status=Match.Status.WAITING).count()
     if waiting >= settings.GAMES_MAX_OPEN_MATCHES_PER_PLAYER:
+        monitoring.RATE_LIMITED.labels(limit="open_matches").inc()
         raise GameError(
             "too_many_open_matches",
             f"you already have {waiting} matches waiting for opponents; wait until one of them fills",

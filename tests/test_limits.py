@@ -135,3 +135,109 @@ def test_a_shared_limit_holds_across_server_processes(transactional_db: None, tm
         statuses = [httpx.post(f"{urls[n % 2]}/api/players", json={"name": f"p{n}"}).status_code for n in range(4)]
     assert statuses == [201, 201, 201, 429]
     assert Player.objects.count() == 3
+
+
+@override_settings(GAMES_MAX_SOCKETS_PER_ADDRESS=2)
+async def test_anonymous_sockets_are_held_to_the_address_quota_which_closing_frees(
+    active_match: dict, connect: Any
+) -> None:
+    first = await connect(active_match["id"])
+    await first.next("snapshot")
+    await (await connect(active_match["id"])).next("snapshot")
+    extra, connected, _ = await open_socket(active_match["id"])
+    assert connected and (await extra.receive())["code"] == "rate_limited"
+    assert (await extra.communicator.receive_output(3))["code"] == 4429
+    await first.close()  # its slot is free again
+    again, connected, _ = await open_socket(active_match["id"])
+    assert connected and (await again.next("snapshot"))["type"] == "snapshot"
+    await again.close()
+
+
+@limits(socket_resyncs="2/minute")
+async def test_resyncs_are_limited_per_socket(active_match: dict, alice: Player, bob: Player, connect: Any) -> None:
+    a, _ = await pair(connect, active_match["id"], alice, bob)
+    for ref in range(3):
+        await a.send({"type": "resync", "after": 0, "ref": ref})
+    error = await a.next("error", skip=("presence", "snapshot", "event"))
+    assert (error["code"], error["ref"]) == ("rate_limited", 2)
+
+
+@limits(address_resyncs="3/minute")
+async def test_resyncs_are_limited_per_address_across_sockets(active_match: dict, connect: Any) -> None:
+    """Many anonymous sockets of one address share one resync allowance: what
+    they cost falls on the same process."""
+    sockets = [await connect(active_match["id"]) for _ in range(4)]
+    for sock in sockets:
+        await sock.next("snapshot")
+        await sock.send({"type": "resync", "after": 0})
+    for sock in sockets[:3]:
+        assert (await sock.next("event"))["seq"] == 1
+    answer = await sockets[3].next("error")
+    assert answer["code"] == "rate_limited"
+
+
+async def test_a_resync_far_behind_is_a_snapshot_not_a_replay(alice: Player, bob: Player, connect: Any) -> None:
+    """Past the checkpoint interval a snapshot costs less than the events."""
+    match_id = await seated_chess(alice, bob, plies=20)
+    watcher = await connect(match_id)
+    await watcher.next("snapshot")
+    await watcher.send({"type": "resync", "after": 2})
+    assert (await watcher.next("snapshot"))["match"]["seq"] == 22
+    await watcher.send({"type": "resync", "after": 20})
+    assert [(await watcher.next("event"))["seq"] for _ in range(2)] == [21, 22]
+
+
+async def seated_chess(alice: Player, bob: Player, plies: int) -> int:
+    opening = "e2e4 e7e5 g1f3 b8c6 f1c4 f8c5 c2c3 g8f6 d2d3 d7d6 e1g1 e8g8 b1d2 a7a6 a2a4 a6a5 h2h3 h7h6 c4b3 c8e6"
+    moves = opening.split()[:plies]
+
+    def play() -> int:
+        data = services.create_match(alice, "chess")
+        services.join_match(data["id"], bob)
+        for ply, uci in enumerate(moves):
+            services.act(data["id"], (alice, bob)[ply % 2], "move", {"uci": uci})
+        return data["id"]
+
+    return await database_sync_to_async(play)()
+
+
+@override_settings(GAMES_TRUSTED_PROXY_HOPS=1)
+@limits(address_player_creation="2/minute")
+def test_a_forged_forwarded_for_does_not_escape_the_address_limit(transactional_db: None) -> None:
+    """Behind one proxy that appends the address it saw, only the rightmost
+    entry is the client's; whatever the client wrote before it is ignored."""
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    real = f"203.0.113.{uuid.uuid4().int % 250}"
+    statuses = [
+        client.post(
+            "/api/players", {"name": f"p{n}"}, "application/json", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}, {real}"
+        ).status_code
+        for n in range(4)
+    ]
+    assert statuses == [201, 201, 429, 429]
+
+
+@override_settings(GAMES_TRUSTED_PROXY_HOPS=1)
+def test_the_client_address_is_counted_from_the_right() -> None:
+    assert quotas.client_address("1.1.1.1, 2.2.2.2", "10.0.0.1") == "2.2.2.2"
+    assert quotas.client_address(None, "10.0.0.1") == "10.0.0.1"
+    with override_settings(GAMES_TRUSTED_PROXY_HOPS=0):
+        assert quotas.client_address("1.1.1.1", "10.0.0.1") == "10.0.0.1"
+
+
+@limits(player_http_actions="2/minute")
+def test_moves_over_http_are_limited_per_player(active_match: dict, alice: Player) -> None:
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}
+    url = f"/api/matches/{active_match['id']}/moves"
+    answers = [Client().post(url, {"move": {"cell": c}}, "application/json", **headers) for c in (4, 5, 6)]
+    assert [a.status_code for a in answers] == [200, 409, 429]  # 409: not her turn, but counted
+    assert answers[2]["Retry-After"]
+    assert MatchEvent.objects.filter(kind="move").count() == 1
+
+
+@limits(address_replays="1/minute")
+def test_replays_are_limited_per_address(active_match: dict, bob: Player) -> None:
+    services.act(active_match["id"], bob, "resign")
+    client = Client(REMOTE_ADDR=f"10.6.{uuid.uuid4().int % 250}.1")
+    url = f"/api/matches/{active_match['id']}/replay"
+    assert [client.get(url).status_code for _ in range(2)] == [200, 429]

@@ -7,12 +7,12 @@ from typing import Any
 
 import httpx
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from games import services
 from games.models import Player
-from tests.conftest import pair
+from tests.conftest import open_socket, pair
 from tests.live import own_redis, running_processes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -72,6 +72,14 @@ async def test_metrics_count_moves_by_outcome_and_time_them(
     await a.next("event")
     await a.move({"cell": 5})
     assert (await a.next("error"))["code"] == "not_your_turn"
+    await a.send({"type": "resync", "after": 2})
+    assert (await a.next("event"))["seq"] == 3
+    with override_settings(GAMES_MAX_SOCKETS_PER_PLAYER=1):  # alice already holds one
+        extra, _, _ = await open_socket(active_match["id"], alice)
+        assert (await extra.receive())["code"] == "rate_limited"
+        await extra.close()
+    monkeypatch.delenv("STRIPE_WEBHOOK_SECRET", raising=False)
+    assert (await database_sync_to_async(client.post)("/webhooks/stripe", "{}", "application/json")).status_code == 404
     after = await database_sync_to_async(scrape)(client)
 
     def grew(name: str, **labels: str) -> float:
@@ -81,6 +89,9 @@ async def test_metrics_count_moves_by_outcome_and_time_them(
     assert grew("games_moves_total", outcome="accepted") == 1
     assert grew("games_moves_total", outcome="not_your_turn") == 1
     assert grew("games_move_latency_seconds_count") == 1
+    assert grew("games_resyncs_total") == 1
+    assert grew("games_rate_limited_total", limit="player_sockets") == 1
+    assert grew("games_webhook_deliveries_total", outcome="not_configured") == 1
     assert after[("games_open_sockets", (("kind", "match"),))] == 2
     assert after[("games_active_matches", ())] == 1
     await database_sync_to_async(services.act)(active_match["id"], bob, "resign")

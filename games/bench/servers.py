@@ -122,11 +122,13 @@ def running(kind: str, config: Config, database_url: str | None) -> Iterator[Run
         "CHANNEL_LAYER_PREFIX": f"bench-{uuid.uuid4().hex[:8]}",
         "WEBSOCKET_ALLOWED_ORIGINS": "localhost,127.0.0.1",
         "GAMES_CLOCK_IN_PROCESS": "0",  # the benchmark's matches have no clocks
-        # Hundreds of simulated players, all from 127.0.0.1: as one address they
-        # would be over the per-address creation limits; every other limit
-        # stays at its default.
+        # Hundreds of simulated players and thousands of sockets, all from
+        # 127.0.0.1: as one address they would be over the per-address limits;
+        # every other limit stays at its default.
         "GAMES_LIMIT_ADDRESS_PLAYER_CREATION": "100000/minute",
         "GAMES_LIMIT_ADDRESS_MATCH_CREATION": "100000/minute",
+        "GAMES_LIMIT_ADDRESS_SOCKET_OPENS": "100000/minute",
+        "GAMES_MAX_SOCKETS_PER_ADDRESS": "100000",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
