@@ -132,6 +132,10 @@ CHANNEL_LAYERS = channel_layer_settings(
 
 # Django's cache (finished matches' replays): Redis when configured, so all
 # processes share it; this process's memory on the embedded default.
+CACHES = {
+    # A finished chess match's replay is under a megabyte; at most this many.
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": {"MAX_ENTRIES": 64}}
+}
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {

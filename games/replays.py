@@ -4,7 +4,8 @@ every event with the match as it stood right after it.
 A finished or aborted match never changes again, so its replay is computed
 once per viewer, serialised once, and kept in Django's cache (Redis when
 ``REDIS_URL`` is set, so once for all processes; per process otherwise),
-keyed by the match's last seq. A later request costs a cache read.
+keyed by the match's last seq and, for a game that hides anything, the
+viewer's seat. A later request costs a cache read.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from django.core.cache import cache
 from games import services, timeline
 from games.models import Match, Player
 from games.payloads import event_view, match_view
+from games.rules import get_game
 
-CACHE_SECONDS = 24 * 3600
+CACHE_SECONDS = 3600
 
 
 def replay_json(match: Match, player: Player | None) -> bytes:
@@ -25,7 +27,9 @@ def replay_json(match: Match, player: Player | None) -> bytes:
     see it, as the JSON body of the answer."""
     seats = services.seats_of(match.pk)
     viewer = next((seat.seat for seat in seats if player is not None and seat.player_id == player.pk), None)
-    key = f"games:replay:{match.pk}:{match.seq}:{viewer}"
+    # Every viewer sees the same replay unless the game hides something.
+    shown_to = viewer if get_game(match.game).hidden_information else "everyone"
+    key = f"games:replay:{match.pk}:{match.seq}:{shown_to}"
     cached = cache.get(key)
     if cached is None:
         steps = {

@@ -141,9 +141,11 @@ async def test_sigterm_closes_sockets_with_1012_and_records_presence(
     url, (server, _) = live
     alice, bob, match_id = tictactoe_between(url)
     sockets = [await alice.open(match_id), await bob.open(match_id)]
+    lobby = await websockets.connect(f"{url.replace('http', 'ws')}/ws/lobby/")
+    assert json.loads(await asyncio.wait_for(lobby.recv(), 5))["type"] == "lobby"
     await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
     os.kill(server.pid, signal.SIGTERM)
-    assert [await closed_code(sock) for sock in sockets] == [1012, 1012]
+    assert [await closed_code(sock) for sock in [*sockets, lobby]] == [1012, 1012, 1012]
     assert await asyncio.to_thread(server.wait, 10) == 0
     # Recorded by the process itself before it exited, not by a later sweep.
     assert await asyncio.to_thread(connections, match_id) == [0, 0]

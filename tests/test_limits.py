@@ -241,3 +241,13 @@ def test_replays_are_limited_per_address(active_match: dict, bob: Player) -> Non
     client = Client(REMOTE_ADDR=f"10.6.{uuid.uuid4().int % 250}.1")
     url = f"/api/matches/{active_match['id']}/replay"
     assert [client.get(url).status_code for _ in range(2)] == [200, 429]
+
+
+@limits(socket_messages="3/minute")
+async def test_every_message_of_a_socket_counts_even_garbage(active_match: dict, connect: Any) -> None:
+    watcher = await connect(active_match["id"])
+    await watcher.next("snapshot")
+    for _ in range(4):
+        await watcher.send("not json")
+    codes = [(await watcher.next("error"))["code"] for _ in range(4)]
+    assert codes == ["bad_message"] * 3 + ["rate_limited"]

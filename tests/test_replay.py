@@ -77,3 +77,39 @@ def test_a_match_that_differs_from_its_log_is_reported(alice: Player, bob: Playe
     assert services.replay_differences(Match.objects.get(pk=match_id)) == ["state"]
     with pytest.raises(CommandError, match="1 match"):
         call_command("verify_replays", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_a_cached_replay_is_never_served_to_another_viewer(alice: Player, bob: Player) -> None:
+    """The replay is cached once computed: bob's own (with his fleet) must
+    not be what a spectator or alice gets afterwards."""
+    from django.test import Client
+
+    match_id = seated(alice, bob, "battleship")
+    services.apply_move(match_id, bob, {"fleet": FLEET_B})
+    services.apply_move(match_id, alice, {"fleet": FLEET_A})
+    services.act(match_id, alice, "resign")
+    url = f"/api/matches/{match_id}/replay"
+    fleet_b = {(row, col) for row, col in CELLS_B}
+    own = Client().get(url, HTTP_AUTHORIZATION=f"Bearer {bob.token}").content.decode()
+    assert fleet_b & _cells_in(own)  # bob sees his own placement
+    for headers in ({}, {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}):
+        text = Client().get(url, **headers).content.decode()
+        shown = fleet_b & _cells_in(text)
+        assert not shown, f"bob's fleet leaked from the cache: {sorted(shown)[:3]}"
+
+
+def _cells_in(text: str) -> set[tuple[int, int]]:
+    """Every {"row", "col"} pair anywhere in a JSON text."""
+    import json
+
+    found: set[tuple[int, int]] = set()
+    pending = [json.loads(text)]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if isinstance(item.get("row"), int) and isinstance(item.get("col"), int):
+                found.add((item["row"], item["col"]))
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return found
