@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable
+from functools import cached_property
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -113,7 +114,7 @@ class PlayerSocket(AsyncWebsocketConsumer):
             return False
         return True
 
-    @property
+    @cached_property
     def address(self) -> str:
         """The client's address, as the limits count it (see ``quotas.client_address``)."""
         headers = dict(self.scope.get("headers") or [])
