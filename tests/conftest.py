@@ -5,6 +5,7 @@ except under CI=true, where a missing service is a failure, never a skip."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import threading
@@ -123,6 +124,18 @@ def make_player(transactional_db: None) -> Callable[[str], Player]:
         return player
 
     return make
+
+
+@pytest.fixture
+def staff_token(transactional_db: None) -> str:
+    """A Bearer token of a staff account, as ``manage.py apitoken`` prints it."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    get_user_model().objects.create_user("organiser", is_staff=True)
+    out = io.StringIO()
+    call_command("apitoken", "organiser", stdout=out)
+    return out.getvalue().strip()
 
 
 @pytest.fixture

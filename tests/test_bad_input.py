@@ -8,7 +8,6 @@ integers over its column types; CI runs this file there."""
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 from pathlib import Path
@@ -18,8 +17,6 @@ import httpx
 import pytest
 import websockets
 import websockets.sync.client
-from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.test import Client
 
 from games.models import Match, Player, Tournament
@@ -48,14 +45,6 @@ def assert_error(response, status: int, code: str) -> dict:
     error = response.json()["error"]
     assert error["code"] == code and error["message"], error
     return error
-
-
-@pytest.fixture
-def staff_token() -> str:
-    get_user_model().objects.create_user("organiser", is_staff=True)
-    out = io.StringIO()
-    call_command("apitoken", "organiser", stdout=out)
-    return out.getvalue().strip()
 
 
 # --- text ----------------------------------------------------------------------

@@ -28,14 +28,6 @@ STRIPE_SECRET = "whsec_tournament_tests"
 X_WINS = [0, 3, 1, 4, 2]
 
 
-@pytest.fixture
-def staff_token() -> str:
-    get_user_model().objects.create_user("organiser", is_staff=True)
-    out = io.StringIO()
-    call_command("apitoken", "organiser", stdout=out)
-    return out.getvalue().strip()
-
-
 def api(method: str, path: str, token: str | None = None, body: Any = None):
     headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
     client = Client()
