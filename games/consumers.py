@@ -17,6 +17,7 @@ from collections.abc import Awaitable
 from functools import cached_property
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -82,7 +83,13 @@ class PlayerSocket(AsyncWebsocketConsumer):
         logged, the client told, and the socket goes on. Only a failed
         connect ends it (and :meth:`release` still runs)."""
         try:
-            await super().dispatch(message)
+            handler = getattr(self, get_handler_name(message), None)
+            if handler is None:
+                raise ValueError(f"no handler for message type {message['type']}")
+            # Not Channels' dispatch: it hops onto the database thread to close
+            # old connections before every message, which database_sync_to_async
+            # already does around each database call.
+            await handler(message)
         except StopConsumer:
             raise
         except Exception:
@@ -270,6 +277,9 @@ class MatchConsumer(PlayerSocket):
             raise BadMessage(str(unsafe)) from None
 
     async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
+        if self.seat is None:  # a spectator: refused without touching the database
+            await self.send_error("not_a_player", "only the match's players may do that", ref)
+            return
         received = time.perf_counter()
         try:
             broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
@@ -285,6 +295,9 @@ class MatchConsumer(PlayerSocket):
         await self.match_event(broadcast)
 
     async def on_chat(self, message: ChatMessage) -> None:
+        if self.player is None:
+            await self.send_error("not_authenticated", "log in to chat", message.ref)
+            return
         try:
             await database_sync_to_async(services.post_chat)(self.match_id, self.player, message.text)
         except services.GameError as refusal:
@@ -420,7 +433,7 @@ class LobbyConsumer(ListeningSocket):
         if message["at"] < self.last_at:
             return  # an older list overtaken by a newer one
         self.last_at = message["at"]
-        await self.send_json({"type": "lobby", "matches": message["matches"], "at": message["at"]})
+        await self.send(text_data=message["text"])
 
 
 def tournament_snapshot(tournament_id: int) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from games.broadcast import send_to_group
+from games.broadcast import dumps, send_to_group
 from games.models import Match
 from games.payloads import match_view
 from games.services import match_data
@@ -31,8 +31,21 @@ def open_matches(game: str | None = None, status: str = Match.Status.WAITING) ->
     return [match_view(match_data(match, list(match.seats.all())), None, now) for match in matches[:LOBBY_SIZE]]
 
 
+# Under daphne's frame limit (the Procfile's --websocket-max-message-size
+# applies to what the server sends too), whatever the matches hold.
+LOBBY_MAX_BYTES = 48 * 1024
+
+
 def lobby_message() -> dict[str, Any]:
-    return {"type": "lobby.changed", "matches": open_matches(), "at": format_time(timezone.now())}
+    """The channel-layer message for every lobby socket: the ``lobby`` text,
+    serialised once here, newest matches first, as many as fit in
+    ``LOBBY_MAX_BYTES``."""
+    matches, at = open_matches(), format_time(timezone.now())
+    text = dumps({"type": "lobby", "matches": matches, "at": at})
+    while len(text.encode()) > LOBBY_MAX_BYTES and matches:
+        matches = matches[: len(matches) * 3 // 4]
+        text = dumps({"type": "lobby", "matches": matches, "at": at})
+    return {"type": "lobby.changed", "text": text, "at": at}
 
 
 @receiver(match_status_changed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,3 +57,22 @@ def test_the_lobby_list_costs_a_fixed_number_of_queries(alice: Player, make_play
         listed = open_matches()
     assert len(listed) == 5 and all(m["players"][0]["name"] == "host" for m in listed)
     assert len(queries) == 3  # matches, seats, players: not one per match
+
+
+def test_the_lobby_message_stays_under_the_frame_limit_newest_first(make_player: Any) -> None:
+    """However many long-named players open matches with long options, the
+    lobby fits in one frame daphne will send (the Procfile caps frames at
+    64 KiB), keeping the newest matches."""
+    from games.lobby import LOBBY_MAX_BYTES, lobby_message
+
+    fen = "r1bqkbnr/pppp1ppp/2n5/4p3/4P3/5N2/PPPP1PPP/RNBQKB1R w KQkq - 2 3"
+    created = []
+    for n in range(12):
+        player = make_player(f"{'x' * 30}{n:02d}")
+        for _ in range(10):
+            created.append(services.create_match(player, "chess", {"fen": fen, "clock": {"initial": 300}})["id"])
+    message = lobby_message()
+    assert len(message["text"].encode()) <= LOBBY_MAX_BYTES
+    listed = [match["id"] for match in json.loads(message["text"])["matches"]]
+    assert 0 < len(listed) < len(created)
+    assert listed == sorted(created, reverse=True)[: len(listed)]
