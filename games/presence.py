@@ -135,10 +135,9 @@ def heartbeat() -> int:
     live = list(_live)
     for start in range(0, len(live), 500):
         Connection.objects.filter(channel_name__in=live[start : start + 500]).update(seen_at=now)
-    for channel_name in Connection.objects.filter(server=SERVER_ID).values_list("channel_name", flat=True):
-        if channel_name not in _live:
-            socket_closed(channel_name)
     present = set(Connection.objects.filter(server=SERVER_ID).values_list("channel_name", flat=True))
+    for channel_name in present - set(_live):
+        socket_closed(channel_name)
     for channel_name, (match_id, seat) in list(_live.items()):
         if channel_name not in present:
             try:

@@ -2,11 +2,14 @@
 
 Two kinds of counter:
 
-* **per socket** (messages, moves, resyncs): a socket lives in one process, so
-  these count in this process's memory;
-* **shared** (chat per player, socket opens per player, creations per client
-  address): counted in Redis when ``REDIS_URL`` is set, so the limit holds
-  across every server process, and in memory on the embedded default.
+* **local** (a socket's messages, moves and resyncs; resyncs per address):
+  what costs this process, counted in its memory;
+* **shared** (chat, socket opens and HTTP actions per player; socket opens,
+  creations and replays per client address): counted in Redis when
+  ``REDIS_URL`` is set, so the limit holds across every server process, and
+  in memory on the embedded default.
+
+Sockets held open at once are quotas (:class:`SocketQuota`), per process.
 
 Every limit is a ``limits`` string such as ``"5/second;100/minute"`` from the
 environment (see ``GAMES_LIMITS`` in the settings and the README). A limited
