@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.module_loading import autodiscover_modules
 
 
 class GamesConfig(AppConfig):
@@ -7,3 +8,7 @@ class GamesConfig(AppConfig):
 
     def ready(self) -> None:
         from games import lobby, tournaments  # noqa: F401  (their signal receivers)
+
+        # Every installed app's ``game_rules`` module registers its games
+        # (see games.engine.registry), the built-in ones included.
+        autodiscover_modules("game_rules")
