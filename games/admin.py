@@ -1,14 +1,10 @@
 """Staff views of players, matches and their move logs."""
 
-import json
-
 from django.contrib import admin, messages
-from django.utils.html import format_html
 
-from games import services, tournaments, webhooks
-from games.errors import GameError
-from games.models import ChatMessage, Entry, Match, MatchEvent, PaymentEvent, Player, Seat, Ticket, Tournament
-from games.timeline import turn
+from games import services
+from games.engine.match import turn
+from games.models import ChatMessage, Match, MatchEvent, Player, Seat, Ticket
 
 
 @admin.register(Player)
@@ -145,88 +141,3 @@ class ChatMessageAdmin(admin.ModelAdmin):
     @admin.action(description="Hide the selected lines")
     def hide(self, request, queryset) -> None:
         queryset.update(hidden=True)
-
-
-class EntryInline(admin.TabularInline):
-    model = Entry
-    extra = 0
-    fields = ["player", "status", "client_reference_id", "amount_paid", "currency_paid", "note", "created_at"]
-    readonly_fields = ["player", "client_reference_id", "amount_paid", "currency_paid", "created_at"]
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Tournament)
-class TournamentAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "game", "status", "entry_fee", "currency", "capacity", "starts_at", "winner"]
-    list_filter = ["status", "game"]
-    search_fields = ["name"]
-    readonly_fields = ["status", "seq", "winner", "created_at", "started_at", "finished_at"]
-    inlines = [EntryInline]
-    actions = ["start"]
-
-    @admin.action(description="Start the selected tournaments now")
-    def start(self, request, queryset) -> None:
-        for tournament in queryset:
-            try:
-                started = tournaments.start(tournament.pk)
-                self.message_user(request, f"{started.name}: {started.status}")
-            except GameError as refusal:
-                self.message_user(request, f"{tournament.name}: {refusal.message}", messages.WARNING)
-
-
-class NeedsStaffFilter(admin.SimpleListFilter):
-    """Entries a person must look at: paid the wrong amount, or owed a refund."""
-
-    title = "needs staff"
-    parameter_name = "needs_staff"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "needs staff")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(status__in=[Entry.Status.PAYMENT_MISMATCH, Entry.Status.REFUND_DUE])
-        return queryset
-
-
-@admin.register(Entry)
-class EntryAdmin(admin.ModelAdmin):
-    list_display = ["id", "tournament", "player", "status", "amount_paid", "currency_paid", "note", "created_at"]
-    list_filter = [NeedsStaffFilter, "status", "tournament"]
-    search_fields = ["client_reference_id", "payment_intent", "player__name", "tournament__name"]
-    list_select_related = ["tournament", "player"]
-    readonly_fields = ["tournament", "player", "client_reference_id", "payment_intent", "amount_paid",
-                       "currency_paid", "created_at", "confirmed_at"]  # fmt: skip
-
-
-@admin.register(PaymentEvent)
-class PaymentEventAdmin(admin.ModelAdmin):
-    list_display = ["received_at", "provider", "event_id", "type", "signature_valid", "duplicate", "outcome"]
-    list_filter = ["provider", "type", "signature_valid", "duplicate", "outcome"]
-    search_fields = ["event_id", "body"]
-    readonly_fields = ["provider", "event_id", "type", "readable_body", "headers", "received_at",
-                       "signature_valid", "duplicate", "outcome", "error", "processed_at"]  # fmt: skip
-    exclude = ["body"]
-    actions = ["reprocess"]
-
-    @admin.display(description="body")
-    def readable_body(self, event: PaymentEvent) -> str:
-        """Pretty-printed when it is JSON; as received otherwise (NUL and
-        bytes that are not UTF-8 shown as U+FFFD; the exact bytes are in raw_body)."""
-        try:
-            text = json.dumps(json.loads(event.body), indent=2, sort_keys=True, ensure_ascii=False)
-        except (ValueError, RecursionError):  # not JSON, or nested too deep to decode or print
-            text = event.body
-        return format_html("<pre style='white-space: pre-wrap'>{}</pre>", text)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    @admin.action(description="Process the selected failed events again")
-    def reprocess(self, request, queryset) -> None:
-        for event in queryset.filter(outcome=PaymentEvent.Outcome.FAILED, signature_valid=True, duplicate=False):
-            response = webhooks.process(event.pk, webhooks.handlers_for(event.provider))
-            self.message_user(request, f"event {event.event_id}: {json.loads(response.content)['outcome']}")

@@ -7,7 +7,7 @@ class GamesConfig(AppConfig):
     name = "games"
 
     def ready(self) -> None:
-        from games import lobby, tournaments  # noqa: F401  (their signal receivers)
+        from games import lobby  # noqa: F401  (its signal receivers)
 
         # Every installed app's ``game_rules`` module registers its games
         # (see games.engine.registry), the built-in ones included.

@@ -1,21 +1,24 @@
 """The match WebSocket: parse, authenticate, call the service, send.
 
+Each client message is parsed into a typed message at the edge
+(``games.messages``) and routed to a small handler; every frame sent is built
+by ``games.frames``.
+
 Ordering is kept here rather than trusted to the channel layer (which promises
-neither delivery nor order): the consumer remembers the last ``seq`` it sent
-its client, drops anything older, and fills any gap from the database before
-sending a newer event. A client therefore sees events in seq order without
-gaps for as long as its socket lives.
+neither delivery nor order): a match socket remembers the last ``seq`` it sent
+its client (``games.sequencing``), drops anything older, and fills any gap
+from the database before sending a newer event. A client therefore sees
+events in seq order without gaps for as long as its socket lives.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from functools import cached_property
-from typing import Any
+from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
@@ -24,23 +27,16 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from games import inputs, lifecycle, monitoring, presence, quotas, services
+from games import frames, inputs, lifecycle, monitoring, presence, quotas, services
 from games.accounts import player_for_user
-from games.broadcast import match_group, text_for
+from games.broadcast import layer_presence, match_group, text_for
+from games.engine.errors import ErrorCode
+from games.engine.match import Event, EventKind, MatchData, Presence, seat_of
+from games.frames import Ref
 from games.lobby import LOBBY_GROUP, lobby_message
-from games.messages import (
-    ActionMessage,
-    AnyMessage,
-    BadMessage,
-    ChatMessage,
-    MoveMessage,
-    ResyncMessage,
-    parse_client_message,
-)
+from games.messages import ActionIn, BadMessage, ChatIn, ClientMessage, MoveIn, ResyncIn, parse_client_message
 from games.models import Player
-from games.payloads import event_message, match_view, snapshot_message
-from games.timeline import MatchData, seat_of
-from games.tournaments import get_tournament, player_group, tournament_group, tournament_view
+from games.sequencing import Arrival, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +61,7 @@ class PlayerSocket(AsyncWebsocketConsumer):
     groups_joined: tuple[str, ...] = ()
     quotas_held: tuple[tuple[quotas.SocketQuota, str | int], ...] = ()
     released: bool = False
-    handling_ref: str | int | None = None  # the ref of the client message being handled
+    handling_ref: Ref = None  # the ref of the client message being handled
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
@@ -97,7 +93,9 @@ class PlayerSocket(AsyncWebsocketConsumer):
                 raise
             logger.exception("socket %s: handling %s failed", self.scope.get("path"), message["type"])
             if message["type"] == "websocket.receive":
-                failed = self.send_error("server_error", "the server failed to handle that message", self.handling_ref)
+                failed = self.send_error(
+                    ErrorCode.SERVER_ERROR, "the server failed to handle that message", self.handling_ref
+                )
                 await self.quietly(failed, "")
 
     async def open(self) -> bool:
@@ -176,16 +174,15 @@ class PlayerSocket(AsyncWebsocketConsumer):
             if what:
                 logger.warning("socket %s: %s failed", self.scope.get("path"), what, exc_info=True)
 
-    async def send_json(self, payload: dict[str, Any]) -> None:
-        await self.send(text_data=json.dumps(payload, separators=(",", ":")))
+    async def send_frame(self, frame: frames.Frame) -> None:
+        await self.send(text_data=frames.dumps(frame))
 
-    async def send_error(self, code: str, message: str, ref: Any = None, retry_after: int | None = None) -> None:
-        payload = {"type": "error", "code": code, "message": message, "ref": ref}
-        if retry_after is not None:
-            payload["retry_after"] = retry_after
-        await self.send_json(payload)
+    async def send_error(
+        self, code: ErrorCode | str, message: str, ref: Ref = None, retry_after: int | None = None
+    ) -> None:
+        await self.send_frame(frames.error(code, message, ref, retry_after))
 
-    async def send_refusal(self, refusal: services.GameError, ref: Any) -> None:
+    async def send_refusal(self, refusal: services.GameError, ref: Ref) -> None:
         await self.send_error(refusal.code, refusal.message, ref, getattr(refusal, "retry_after", None))
 
 
@@ -198,29 +195,33 @@ class ListeningSocket(PlayerSocket):
         except quotas.RateLimited as limited:
             await self.send_error(limited.code, limited.message, None, limited.retry_after)
             return
-        await self.send_error("bad_message", "this socket only listens")
+        await self.send_error(ErrorCode.BAD_MESSAGE, "this socket only listens")
 
 
 class MatchConsumer(PlayerSocket):
+    """``/ws/matches/<id>/``: a match's events, in seq order without gaps,
+    as this socket's seat (or a spectator) may see them; and the player's
+    actions and chat."""
+
     seat: int | None = None
-    last_seq: int = -1
 
     async def connect(self) -> None:
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
-        self.own_refs: dict[int, Any] = {}
+        self.sequence = Sequence()
+        self.own_refs: dict[int, Ref] = {}
         if not await self.open():
             return
         # Join the group before reading the snapshot: an event committed in
         # between arrives later with seq <= the snapshot's and is dropped.
         await self.join_group(match_group(self.match_id))
         try:
-            data, self.seat = await database_sync_to_async(presence.socket_opened)(
+            now, self.seat = await database_sync_to_async(presence.socket_opened)(
                 self.match_id, self.player, self.channel_name
             )
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
-        await self.send_snapshot(data)
+        await self.send_snapshot(now)
 
     async def forget(self) -> None:
         # Whatever ``self.seat`` says: a failure half-way through taking a
@@ -238,24 +239,16 @@ class MatchConsumer(PlayerSocket):
             self.handling_ref = message.ref
             self.count(message)
         except BadMessage as bad:
-            await self.send_error("bad_message", bad.message, bad.ref)
+            await self.send_error(ErrorCode.BAD_MESSAGE, bad.message, bad.ref)
             return
         except quotas.RateLimited as limited:
             await self.send_refusal(limited, limited.ref)
             return
-        if isinstance(message, MoveMessage):
-            await self.on_action("move", message.move, message.seq, message.ref)
-        elif isinstance(message, ActionMessage):
-            await self.on_action(message.type, None, None, message.ref)
-        elif isinstance(message, ChatMessage):
-            await self.on_chat(message)
-        elif isinstance(message, ResyncMessage):
-            await self.resync(message.after, force=True)
+        await self.handlers[type(message)](self, message)
 
-    def count(self, message: AnyMessage) -> None:
+    def count(self, message: ClientMessage) -> None:
         """The per-kind limit of a parsed message (chat is limited per player, in its service)."""
-        kind = {MoveMessage: "socket_moves", ActionMessage: "socket_moves", ResyncMessage: "socket_resyncs"}
-        name = kind.get(type(message))
+        name = MESSAGE_LIMITS.get(type(message))
         if name is not None:
             try:
                 quotas.check_local(name, self.channel_name, name.removeprefix("socket_"))
@@ -276,69 +269,92 @@ class MatchConsumer(PlayerSocket):
         except inputs.UnsafeInput as unsafe:
             raise BadMessage(str(unsafe)) from None
 
-    async def on_action(self, kind: str, move: Any, seq: int | None, ref: Any) -> None:
-        if self.seat is None:  # a spectator: refused without touching the database
-            await self.send_error("not_a_player", "only the match's players may do that", ref)
-            return
-        received = time.perf_counter()
-        try:
-            broadcast = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
-            monitoring.MOVE_LATENCY.observe(time.perf_counter() - received)  # committed and broadcast by now
-        except services.GameError as refusal:
-            if refusal.settled is not None:
-                await self.match_event(refusal.settled)
-            await self.send_refusal(refusal, ref)
-            return
-        # Deliver our own event now rather than wait for the layer (which may
-        # drop it); the group copy that follows is then ignored as old.
-        self.own_refs[broadcast["seq"]] = ref
-        await self.match_event(broadcast)
+    async def on_move(self, message: MoveIn) -> None:
+        await self.act(EventKind.MOVE, message.move, message.seq, message.ref)
 
-    async def on_chat(self, message: ChatMessage) -> None:
+    async def on_action(self, message: ActionIn) -> None:
+        await self.act(EventKind(message.type), None, None, message.ref)
+
+    async def on_resync(self, message: ResyncIn) -> None:
+        await self.resync(message.after, force=True)
+
+    async def on_chat(self, message: ChatIn) -> None:
         if self.player is None:
-            await self.send_error("not_authenticated", "log in to chat", message.ref)
+            await self.send_error(ErrorCode.NOT_AUTHENTICATED, "log in to chat", message.ref)
             return
         try:
             await database_sync_to_async(services.post_chat)(self.match_id, self.player, message.text)
         except services.GameError as refusal:
             await self.send_refusal(refusal, message.ref)
 
+    handlers: ClassVar[dict[type[ClientMessage], Callable[[MatchConsumer, Any], Awaitable[None]]]] = {
+        MoveIn: on_move,
+        ActionIn: on_action,
+        ResyncIn: on_resync,
+        ChatIn: on_chat,
+    }
+
+    async def act(self, kind: EventKind, move: Any, seq: int | None, ref: Ref) -> None:
+        if self.seat is None:  # a spectator: refused without touching the database
+            await self.send_error(ErrorCode.NOT_A_PLAYER, "only the match's players may do that", ref)
+            return
+        received = time.perf_counter()
+        try:
+            outcome = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
+        except services.GameError as refusal:  # the match is gone
+            await self.send_refusal(refusal, ref)
+            return
+        if outcome.settled is not None:
+            await self.deliver(outcome.settled)
+        if outcome.refusal is not None:
+            await self.send_refusal(outcome.refusal, ref)
+            return
+        monitoring.MOVE_LATENCY.observe(time.perf_counter() - received)  # committed and broadcast by now
+        assert outcome.step is not None
+        # Deliver our own event now rather than wait for the layer (which may
+        # drop it); the group copy that follows is then ignored as old.
+        self.own_refs[outcome.step.event["seq"]] = ref
+        await self.deliver(outcome.step)
+
+    async def deliver(self, step: services.Step) -> None:
+        """A step this process logged: sent like any event, in order."""
+        arrival = self.sequence.classify(step.event["seq"])
+        if arrival is Arrival.GAP:
+            await self.resync(self.sequence.last, force=False)
+        elif arrival is Arrival.NEXT:
+            await self.send_event(step.event, step.match, step.presence)
+
     # --- from the channel layer --------------------------------------------
 
     async def match_event(self, message: dict[str, Any]) -> None:
-        seq = message["seq"]
-        if seq <= self.last_seq:
+        arrival = self.sequence.classify(message["seq"])
+        if arrival is Arrival.OLD:
             return
-        if seq > self.last_seq + 1:
-            await self.resync(self.last_seq, force=False)
+        if arrival is Arrival.GAP:
+            await self.resync(self.sequence.last, force=False)
             return
-        if "texts" in message and "match" not in message:
-            self.last_seq = seq  # serialised once by the sender for every recipient like this one
-            await self.send(text_data=text_for(message, self.seat))
+        if "match" in message:  # a join: a watching player may have just taken a seat
+            await self.send_event(message["event"], message["match"], layer_presence(message))
             return
-        await self.send_event(message["event"], message["match"])
+        self.sequence.sent(message["seq"])  # serialised once by the sender for every recipient like this one
+        await self.send(text_data=text_for(message, self.seat))
 
     async def match_presence(self, message: dict[str, Any]) -> None:
-        await self.catch_up_to(message["seq"])
-        await self.send_json(
-            {"type": "presence", "seat": message["seat"], "connected": message["connected"], "seq": message["seq"]}
-        )
+        await self.catch_up_to(message["frame"]["seq"])
+        await self.send_frame(message["frame"])
 
     async def match_chat(self, message: dict[str, Any]) -> None:
-        await self.catch_up_to(message["seq"])
-        await self.send_json({**message, "type": "chat"})
+        await self.catch_up_to(message["frame"]["seq"])
+        await self.send_frame(message["frame"])
 
     async def catch_up_to(self, seq: int) -> None:
-        """Presence and chat carry the match's seq: if it is ahead of what this
-        socket sent, an event was lost on the way, so fetch it now rather than
-        wait for a next event that may never come."""
-        if seq > self.last_seq:
-            await self.resync(self.last_seq, force=False)
+        if self.sequence.behind(seq):
+            await self.resync(self.sequence.last, force=False)
 
     async def match_rematch(self, message: dict[str, Any]) -> None:
         data = message["match"]
         viewer = seat_of(data, self.player.pk) if self.player else None
-        await self.send_json({"type": "rematch", "match": match_view(data, viewer, timezone.now())})
+        await self.send_frame(frames.rematch(data, layer_presence(message), viewer, timezone.now()))
 
     # --- to the client -----------------------------------------------------
 
@@ -347,75 +363,44 @@ class MatchConsumer(PlayerSocket):
         ``force`` resends events the client asked for even if this socket
         already sent them."""
         monitoring.RESYNCS.inc()
-        current, missed = await database_sync_to_async(services.replay_since)(
+        now, missed = await database_sync_to_async(services.replay_since)(
             self.match_id, after, settings.GAMES_RESYNC_MAX_EVENTS
         )
         if missed is None:
-            await self.send_snapshot(current)
+            await self.send_snapshot(now)
             return
         for event, data in missed:
-            if force or event["seq"] > self.last_seq:
-                await self.send_event(event, data)
+            if force or event["seq"] > self.sequence.last:
+                await self.send_event(event, data, now.presence)
 
-    async def send_snapshot(self, data: MatchData) -> None:
-        self.last_seq = data["seq"]
+    async def send_snapshot(self, now: services.Current) -> None:
+        self.sequence.reset(now.match["seq"])
         self.own_refs.clear()
         if self.seat is None and self.player is not None:
-            await self.take_seat_if_joined(data)
-        await self.send_json(snapshot_message(data, self.seat, timezone.now()))
+            await self.take_seat_if_joined(now.match)
+        await self.send_frame(frames.snapshot(now.match, now.presence, self.seat, timezone.now()))
 
-    async def send_event(self, event: dict[str, Any], data: MatchData) -> None:
-        self.last_seq = max(self.last_seq, event["seq"])
-        if event["kind"] == "join" and self.seat is None and self.player is not None:
+    async def send_event(self, event: Event, data: MatchData, presence: Presence) -> None:
+        self.sequence.sent(event["seq"])
+        if event["kind"] == EventKind.JOIN and self.seat is None and self.player is not None:
             await self.take_seat_if_joined(data)
-        payload = event_message(event, data, self.seat)
         ref = self.own_refs.pop(event["seq"], None)
-        if ref is not None:
-            payload["ref"] = ref
-        await self.send_json(payload)
+        await self.send_frame(frames.event(event, data, presence, self.seat, ref))
 
     async def take_seat_if_joined(self, data: MatchData) -> None:
         """A watching player who joins (say, over HTTP) becomes a seated
         socket: their own view from now on, and their presence counted."""
-        if seat_of(data, self.player.pk) is not None:
+        if self.player is not None and seat_of(data, self.player.pk) is not None:
             _, self.seat = await database_sync_to_async(presence.socket_opened)(
                 self.match_id, self.player, self.channel_name
             )
 
 
-class TournamentConsumer(ListeningSocket):
-    """``/ws/tournaments/<id>/``: the whole tournament view whenever it
-    changes (newest ``seq`` wins: each message is complete, so a lost one is
-    repaired by the next), and, for an entrant, ``match_ready`` when a
-    bracket match of theirs starts."""
-
-    last_seq: int = -1
-
-    async def connect(self) -> None:
-        self.tournament_id = int(self.scope["url_route"]["kwargs"]["tournament_id"])
-        if not await self.open():
-            return
-        await self.join_group(tournament_group(self.tournament_id))
-        if self.player is not None:
-            await self.join_group(player_group(self.player.pk))
-        try:
-            view = await database_sync_to_async(tournament_snapshot)(self.tournament_id)
-        except services.GameError:
-            await self.close(code=CLOSE_UNKNOWN_MATCH)
-            return
-        await self.tournament_changed({"tournament": view})
-
-    async def tournament_changed(self, message: dict[str, Any]) -> None:
-        view = message["tournament"]
-        if view["seq"] <= self.last_seq:
-            return
-        self.last_seq = view["seq"]
-        await self.send_json({"type": "tournament", "tournament": view})
-
-    async def tournament_match(self, message: dict[str, Any]) -> None:
-        data = message["match"]
-        view = match_view(data, message["seat"], timezone.now())
-        await self.send_json({"type": "match_ready", "tournament": message["tournament"], "match": view})
+MESSAGE_LIMITS: dict[type[ClientMessage], str] = {
+    MoveIn: "socket_moves",
+    ActionIn: "socket_moves",
+    ResyncIn: "socket_resyncs",
+}
 
 
 class LobbyConsumer(ListeningSocket):
@@ -434,7 +419,3 @@ class LobbyConsumer(ListeningSocket):
             return  # an older list overtaken by a newer one
         self.last_at = message["at"]
         await self.send(text_data=message["text"])
-
-
-def tournament_snapshot(tournament_id: int) -> dict[str, Any]:
-    return tournament_view(get_tournament(tournament_id))

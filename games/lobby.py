@@ -9,18 +9,19 @@ from django.db import transaction
 from django.dispatch import receiver
 from django.utils import timezone
 
-from games.broadcast import dumps, send_to_group
+from games import frames
+from games.broadcast import send_to_group
+from games.engine.clocks import format_time
+from games.match_views import match_view
 from games.models import Match
-from games.payloads import match_view
-from games.services import match_data
+from games.records import match_data, presence_of
 from games.signals import match_status_changed
-from games.timeline import format_time
 
 LOBBY_GROUP = "lobby"
 LOBBY_SIZE = 100
 
 
-def open_matches(game: str | None = None, status: str = Match.Status.WAITING) -> list[dict[str, Any]]:
+def list_matches(game: str | None = None, status: str = Match.Status.WAITING) -> list[dict[str, Any]]:
     """Matches in ``status`` (waiting ones by default), newest first, as a spectator sees them."""
     matches = Match.objects.filter(status=status).order_by("-created_at").prefetch_related("seats__player")
     if game:
@@ -28,7 +29,11 @@ def open_matches(game: str | None = None, status: str = Match.Status.WAITING) ->
     now = timezone.now()
     # Two queries in all (matches, then their seats), not one per match: this
     # runs after every match that opens, fills or ends.
-    return [match_view(match_data(match, list(match.seats.all())), None, now) for match in matches[:LOBBY_SIZE]]
+    views = []
+    for match in matches[:LOBBY_SIZE]:
+        seats = list(match.seats.all())
+        views.append(match_view(match_data(match, seats), presence_of(seats), None, now))
+    return views
 
 
 # Under daphne's frame limit (the Procfile's --websocket-max-message-size
@@ -40,11 +45,11 @@ def lobby_message() -> dict[str, Any]:
     """The channel-layer message for every lobby socket: the ``lobby`` text,
     serialised once here, newest matches first, as many as fit in
     ``LOBBY_MAX_BYTES``."""
-    matches, at = open_matches(), format_time(timezone.now())
-    text = dumps({"type": "lobby", "matches": matches, "at": at})
+    matches, at = list_matches(), format_time(timezone.now())
+    text = frames.dumps(frames.lobby(matches, at))
     while len(text.encode()) > LOBBY_MAX_BYTES and matches:
         matches = matches[: len(matches) * 3 // 4]
-        text = dumps({"type": "lobby", "matches": matches, "at": at})
+        text = frames.dumps(frames.lobby(matches, at))
     return {"type": "lobby.changed", "text": text, "at": at}
 
 

@@ -1,5 +1,6 @@
-"""Client-to-server WebSocket messages, validated with pydantic (the same
-library django-ninja validates HTTP bodies with)."""
+"""Client-to-server WebSocket messages, parsed at the edge into typed
+messages with pydantic (the same library django-ninja validates HTTP bodies
+with). Names end in ``In``: what comes in from a client."""
 
 from __future__ import annotations
 
@@ -11,36 +12,35 @@ JsonRef = str | int | None
 
 
 class ClientMessage(BaseModel):
+    """Every client message may carry a ``ref``, echoed in what answers it."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
+    ref: JsonRef = None
 
 
-class MoveMessage(ClientMessage):
+class MoveIn(ClientMessage):
     type: Literal["move"]
     move: dict[str, Any]
     seq: Annotated[StrictInt, Field(ge=0)] | None = None
-    ref: JsonRef = None
 
 
-class ResyncMessage(ClientMessage):
+class ResyncIn(ClientMessage):
     type: Literal["resync"]
     after: Annotated[StrictInt, Field(ge=0)]
-    ref: JsonRef = None
 
 
-class ActionMessage(ClientMessage):
+class ActionIn(ClientMessage):
     """An action with no payload: resign, offer or accept a draw, ask for a rematch."""
 
     type: Literal["resign", "offer_draw", "accept_draw", "rematch"]
-    ref: JsonRef = None
 
 
-class ChatMessage(ClientMessage):
+class ChatIn(ClientMessage):
     type: Literal["chat"]
     text: StrictStr
-    ref: JsonRef = None
 
 
-AnyMessage = MoveMessage | ResyncMessage | ActionMessage | ChatMessage
+AnyMessage = MoveIn | ResyncIn | ActionIn | ChatIn
 MESSAGE_TYPES = ("move", "resign", "offer_draw", "accept_draw", "rematch", "chat", "resync")
 _adapter: TypeAdapter = TypeAdapter(Annotated[AnyMessage, Field(discriminator="type")])
 

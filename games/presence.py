@@ -23,12 +23,12 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from games import timeline
-from games.broadcast import send_to_match
-from games.errors import GameError
+from games.broadcast import presence_broadcast, send_to_match
+from games.engine.clocks import next_deadline
+from games.engine.errors import GameError
 from games.models import Connection, Match, Player, Seat
-from games.services import get_match, lock_match, match_data, seats_of
-from games.timeline import MatchData
+from games.records import match_data, presence_of, seat_rows
+from games.services import Current, get_match, lock_match
 
 logger = logging.getLogger(__name__)
 SERVER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -36,12 +36,12 @@ SERVER_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 def _announce(match: Match, seat: int, connected: bool) -> None:
     """Recompute the abandonment deadline and tell the match."""
-    data = match_data(match, seats_of(match.pk))
-    deadline = timeline.next_deadline(data)
+    seats = seat_rows(match.pk)
+    deadline = next_deadline(match_data(match, seats), presence_of(seats))
     if deadline != match.deadline_at:
         match.deadline_at = deadline
         match.save(update_fields=["deadline_at"])
-    message = {"type": "match.presence", "seq": match.seq, "seat": seat, "connected": connected}
+    message = presence_broadcast(match.seq, seat, connected)
     transaction.on_commit(lambda: send_to_match(match.pk, message), robust=True)
 
 
@@ -83,7 +83,7 @@ def _add_row(match: Match, seat_number: int, channel_name: str, restoring: bool 
     _recount(match, seat_number)
 
 
-def socket_opened(match_id: int, player: Player | None, channel_name: str) -> tuple[MatchData, int | None]:
+def socket_opened(match_id: int, player: Player | None, channel_name: str) -> tuple[Current, int | None]:
     """Record a socket; returns the match and the player's seat (``None`` for
     spectators). A player's first socket announces them and lifts any
     abandonment deadline."""
@@ -96,7 +96,8 @@ def socket_opened(match_id: int, player: Player | None, channel_name: str) -> tu
             match = get_match(match_id)
         if seat is not None:
             _add_row(match, seat, channel_name)
-        return match_data(match, seats_of(match_id)), seat
+        seats = seat_rows(match_id)
+        return Current(match_data(match, seats), presence_of(seats)), seat
 
 
 def socket_closed(channel_name: str, left_at: datetime | None = None, stale_before: datetime | None = None) -> None:

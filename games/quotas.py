@@ -30,7 +30,7 @@ from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
-from games.errors import GameError
+from games.engine.errors import GameError
 from games.monitoring import RATE_LIMITED
 
 logger = logging.getLogger(__name__)

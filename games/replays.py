@@ -14,10 +14,12 @@ import json
 
 from django.core.cache import cache
 
-from games import services, timeline
+from games import services
+from games.engine import get_game
+from games.engine.clocks import parse_time
+from games.match_views import event_view, match_view
 from games.models import Match, Player
-from games.payloads import event_view, match_view
-from games.rules import get_game
+from games.records import presence_of, seat_rows
 
 CACHE_SECONDS = 3600
 
@@ -25,18 +27,19 @@ CACHE_SECONDS = 3600
 def replay_json(match: Match, player: Player | None) -> bytes:
     """The replay of a match that is over, as ``player`` (or a spectator) may
     see it, as the JSON body of the answer."""
-    seats = services.seats_of(match.pk)
+    seats = seat_rows(match.pk)
     viewer = next((seat.seat for seat in seats if player is not None and seat.player_id == player.pk), None)
     # Every viewer sees the same replay unless the game hides something.
     shown_to = viewer if get_game(match.game).hidden_information else "everyone"
     key = f"games:replay:{match.pk}:{match.seq}:{shown_to}"
     cached = cache.get(key)
     if cached is None:
+        presence = presence_of(seats)
         steps = {
             "steps": [
                 {
                     "event": event_view(data, event, viewer),
-                    "match": match_view(data, viewer, timeline.parse_time(event["at"])),
+                    "match": match_view(data, presence, viewer, parse_time(event["at"])),
                 }
                 for event, data in services.replay(match, seats)
             ]

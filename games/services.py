@@ -1,92 +1,101 @@
 """The match service: the one path every transport (WebSocket, HTTP, the clock
-worker) uses to create, join, act on and time matches.
+worker, the admin) uses to create, join, act on and time matches.
 
 Every change follows the same order: lock the match row, settle any deadline
 that has passed, validate, write the new match and its log row in one
 transaction, and broadcast only after commit. The row lock serialises writers
 across threads and processes; the unique ``(match, seq)`` constraint is the
 backstop that makes a duplicate seq impossible even if a caller forgot it.
+
+Services return typed outcomes (:class:`Current`, :class:`Step`,
+:class:`ActionOutcome`) that know nothing of transports: each transport turns
+them into its own frames (``games.frames``, ``games.api``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from games import monitoring, quotas, timeline
-from games.broadcast import event_broadcast, event_delivery, send_to_match
-from games.errors import GameError
+from games import broadcast, monitoring, quotas
+from games.engine import InvalidOptions, UnknownGame, get_game
+from games.engine.clocks import format_time, next_deadline, overdue
+from games.engine.errors import ErrorCode, GameError
+from games.engine.fold import advance, initial
+from games.engine.fold import replay as fold_replay
+from games.engine.match import PLAYER_ACTIONS, Event, EventKind, MatchData, PlayerEntry, Presence, Status, seat_of
+from games.engine.options import validate_options
 from games.inputs import UnsafeInput, check_text
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
-from games.rules import InvalidOptions, UnknownGame, get_game
+from games.records import as_checkpoint, event_of, from_checkpoint, match_data, player_entry, presence_of, seat_rows
+from games.records import store as store_match
 from games.signals import match_ended, match_status_changed
-from games.timeline import Event, MatchData, format_time
 
-__all__ = ["GameError"]
+__all__ = ["ActionOutcome", "Current", "GameError", "Step"]
 
 CHAT_MAX_LENGTH = 500
 CHECKPOINT_EVERY = 16
-ENGINE_FIELDS = ("clock", "since", "turn_started", "draw_offer", "rematch")
+
+
+class Current(NamedTuple):
+    """A match as it stands, with its players' live presence."""
+
+    match: MatchData
+    presence: Presence
+
+
+@dataclass(frozen=True)
+class Step:
+    """One logged event, the match right after it, and live presence."""
+
+    event: Event
+    match: MatchData
+    presence: Presence
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What a player's action did. ``settled`` is a deadline that had passed
+    (a timeout or abandonment), logged and committed before the action was
+    looked at, whatever became of it; then either ``step``, the action's own
+    event, or ``refusal``."""
+
+    settled: Step | None
+    step: Step | None
+    refusal: GameError | None
 
 
 # --- reading ---------------------------------------------------------------
 
 
-def _player_entry(seat: Seat) -> dict[str, Any]:
-    return {
-        "seat": seat.seat,
-        "id": seat.player_id,
-        "name": seat.player.name,
-        "connected": seat.connections > 0,
-        "left_at": format_time(seat.left_at) if seat.left_at else None,
-    }
-
-
-def seats_of(match_id: int) -> list[Seat]:
-    return list(Seat.objects.filter(match_id=match_id).select_related("player").order_by("seat"))
-
-
-def match_data(match: Match, seats: list[Seat]) -> MatchData:
-    return {
-        "id": match.pk,
-        "game": match.game,
-        "status": match.status,
-        "seq": match.seq,
-        "seats": match.seat_count,
-        "options": match.options,
-        "players": [_player_entry(seat) for seat in seats],
-        "state": match.state,
-        "result": match.result,
-        **{field: match.engine_state[field] for field in ENGINE_FIELDS},
-    }
-
-
-def _event(row: MatchEvent) -> Event:
-    return {"seq": row.seq, "kind": row.kind, "seat": row.seat, "move": row.move, "at": format_time(row.at)}
-
-
 def get_match(match_id: int) -> Match:
     match = Match.objects.filter(pk=match_id).first()
     if match is None:
-        raise GameError("not_found", f"no match {match_id}")
+        raise GameError(ErrorCode.NOT_FOUND, f"no match {match_id}")
     return match
 
 
-def load_match(match_id: int) -> MatchData:
-    return match_data(get_match(match_id), seats_of(match_id))
+def current(match: Match) -> Current:
+    seats = seat_rows(match.pk)
+    return Current(match_data(match, seats), presence_of(seats))
 
 
-def events_after(match_id: int, after: int) -> tuple[MatchData, list[Event]]:
+def load_match(match_id: int) -> Current:
+    return current(get_match(match_id))
+
+
+def events_after(match_id: int, after: int) -> tuple[Current, list[Event]]:
     """The match and its logged events with ``seq > after``, oldest first."""
-    data = load_match(match_id)
+    now = load_match(match_id)
     # seq__lte: an event committed after the match was read is not shown
     # with a match that does not include it yet.
-    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after, seq__lte=data["seq"]).order_by("seq")
-    return data, [_event(row) for row in rows]
+    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after, seq__lte=now.match["seq"]).order_by("seq")
+    return now, [event_of(row) for row in rows]
 
 
 def replay(match: Match, seats: list[Seat], after: int = 0) -> list[tuple[Event, MatchData]]:
@@ -94,66 +103,57 @@ def replay(match: Match, seats: list[Seat], after: int = 0) -> list[tuple[Event,
     computed from the log: every event, or (``after`` > 0) those from the
     nearest checkpoint at or before ``after`` on, so the cost is the events
     asked for plus at most ``CHECKPOINT_EVERY``, not the whole log."""
-    players = {seat.seat: _player_entry(seat) for seat in seats}
+    players = {seat.seat: player_entry(seat) for seat in seats}
     start = _checkpoint(match.pk, after, players) if after > 0 else None
     if start is None:
-        start = timeline.initial(match.pk, match.game, match.seat_count, match.options)
+        start = initial(match.pk, match.game, match.seat_count, match.options)
     rows = MatchEvent.objects.filter(match_id=match.pk, seq__gt=start["seq"], seq__lte=match.seq).order_by("seq")
-    return list(timeline.replay(start, (_event(row) for row in rows), players))
+    return list(fold_replay(start, (event_of(row) for row in rows), players))
 
 
-def _checkpoint(match_id: int, at_most: int, players: dict[int, dict[str, Any]]) -> MatchData | None:
+def _checkpoint(match_id: int, at_most: int, players: dict[int, PlayerEntry]) -> MatchData | None:
     stored = (
         MatchEvent.objects.filter(match_id=match_id, seq__lte=at_most, checkpoint__isnull=False)
         .order_by("-seq")
         .values_list("checkpoint", flat=True)
         .first()
     )
-    return None if stored is None else _from_checkpoint(stored, players)
-
-
-def _as_checkpoint(data: MatchData) -> MatchData:
-    """Presence is not history: a checkpoint keeps only who sits where."""
-    return {**data, "players": [player["seat"] for player in data["players"]]}
-
-
-def _from_checkpoint(stored: MatchData, players: dict[int, dict[str, Any]]) -> MatchData:
-    return {**stored, "players": [players[seat] for seat in stored["players"]]}
+    return None if stored is None else from_checkpoint(stored, players)
 
 
 def replay_differences(match: Match) -> list[str]:
     """The fields in which the stored match differs from the replay of its
     log, and the checkpoints that differ from it (an empty list is the
     invariant every match must keep)."""
-    seats = seats_of(match.pk)
+    seats = seat_rows(match.pk)
     stored = match_data(match, seats)
     steps = replay(match, seats)
     if not steps:
         return ["seq"]
     replayed = steps[-1][1]
-    differences = sorted(key for key in stored if stored[key] != replayed[key])
+    differences = sorted(key for key in stored if stored[key] != replayed[key])  # type: ignore[literal-required]
     checkpoints = dict(
         MatchEvent.objects.filter(match_id=match.pk, checkpoint__isnull=False).values_list("seq", "checkpoint")
     )
     for event, data in steps:
-        if event["seq"] in checkpoints and checkpoints[event["seq"]] != _as_checkpoint(data):
+        if event["seq"] in checkpoints and checkpoints[event["seq"]] != as_checkpoint(data):
             differences.append(f"checkpoint {event['seq']}")
     return differences
 
 
-def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list[tuple[Event, MatchData]] | None]:
+def replay_since(match_id: int, after: int, limit: int) -> tuple[Current, list[tuple[Event, MatchData]] | None]:
     """The events after ``after``, each with the match as it stood then; ``None``
     instead of the list when a snapshot is the better answer (nothing missed,
     too much missed, or ``after`` is nonsense). Costs the events missed (see
     :func:`replay`); the usual case, one missed event, is the stored match itself."""
     match = get_match(match_id)
-    seats = seats_of(match_id)
-    current = match_data(match, seats)
+    seats = seat_rows(match_id)
+    now = Current(match_data(match, seats), presence_of(seats))
     if not 0 <= after < match.seq or match.seq - after > limit:
-        return current, None
+        return now, None
     if after == match.seq - 1:
-        return current, [(_event(MatchEvent.objects.get(match_id=match_id, seq=match.seq)), current)]
-    return current, [(event, data) for event, data in replay(match, seats, after) if event["seq"] > after]
+        return now, [(event_of(MatchEvent.objects.get(match_id=match_id, seq=match.seq)), now.match)]
+    return now, [(event, data) for event, data in replay(match, seats, after) if event["seq"] > after]
 
 
 # --- writing ---------------------------------------------------------------
@@ -162,72 +162,79 @@ def replay_since(match_id: int, after: int, limit: int) -> tuple[MatchData, list
 def lock_match(match_id: int) -> Match:
     match = Match.objects.select_for_update().filter(pk=match_id).first()
     if match is None:
-        raise GameError("not_found", f"no match {match_id}")
+        raise GameError(ErrorCode.NOT_FOUND, f"no match {match_id}")
     return match
 
 
-def _store(match: Match, data: MatchData, now: datetime) -> None:
-    if data["status"] == timeline.ACTIVE and match.started_at is None:
-        match.started_at = now
-    if data["status"] == timeline.FINISHED and match.finished_at is None:
-        match.finished_at = now
-    match.seq, match.state, match.status, match.result = data["seq"], data["state"], data["status"], data["result"]
-    match.engine_state = {field: data[field] for field in ENGINE_FIELDS}
-    match.deadline_at = timeline.next_deadline(data)
-    match.save()
+class _Locked:
+    """A match under its row lock, inside the transaction that holds it:
+    what :meth:`append` logs is stored and broadcast after commit."""
+
+    def __init__(self, row: Match, data: MatchData, presence: Presence, now: datetime) -> None:
+        self.row, self.data, self.presence, self.now = row, data, presence, now
+
+    @classmethod
+    def lock(cls, match_id: int) -> _Locked:
+        row = lock_match(match_id)
+        seats = seat_rows(match_id)
+        # Read under the lock, so logged times never go backwards.
+        return cls(row, match_data(row, seats), presence_of(seats), timezone.now())
+
+    def seat_of(self, player: Player | None) -> int | None:
+        return seat_of(self.data, player.pk if player else None)
+
+    def append(
+        self,
+        kind: EventKind,
+        seat: int | None,
+        player: Player | None,
+        move: Any = None,
+        joined: PlayerEntry | None = None,
+    ) -> Step:
+        """Validate and log one event, store the match after it, and schedule
+        the broadcast; raises :class:`GameError` before any write if the
+        event is not allowed."""
+        before = self.data
+        event: Event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(self.now)}
+        after = advance(before, event, joined)
+        checkpoint = as_checkpoint(after) if event["seq"] % CHECKPOINT_EVERY == 0 else None
+        MatchEvent.objects.create(
+            match=self.row, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=self.now,
+            checkpoint=checkpoint,
+        )  # fmt: skip
+        store_match(self.row, after, self.presence, self.now)
+        self.data = after
+        step = Step(event, after, self.presence)
+        match_id = self.row.pk
+        transaction.on_commit(lambda: broadcast.send_to_match(match_id, broadcast.event_broadcast(step)), robust=True)
+        if before["status"] != after["status"] or before["seq"] == 0:
+            match_status_changed.send(sender=Match, match=self.row)
+            if Status(after["status"]).over:
+                match_ended.send(sender=Match, match=self.row, data=after)
+        return step
+
+    def settle_overdue(self) -> Step | None:
+        """Log the timeout or abandonment the match owes now, if any, so a
+        move and a flag arriving together resolve to exactly one outcome."""
+        due = overdue(self.data, self.presence, self.now)
+        if due is None:
+            return None
+        kind, seats = due
+        return self.append(kind, seats[0] if len(seats) == 1 else None, None, {"seats": seats})
+
+    def seat_player(self, player: Player, seat_number: int) -> Step:
+        seat = Seat.objects.create(match=self.row, seat=seat_number, player=player)
+        seat.player = player
+        self.presence = {**self.presence, seat_number: {"connected": False, "left_at": None}}
+        return self.append(EventKind.JOIN, seat_number, player, joined=player_entry(seat))
+
+    def current(self) -> Current:
+        return Current(self.data, self.presence)
 
 
-def _append(
-    match: Match,
-    before: MatchData,
-    kind: str,
-    seat: int | None,
-    player: Player | None,
-    now: datetime,
-    move: Any = None,
-    joined: dict[str, Any] | None = None,
-) -> tuple[Event, MatchData]:
-    """Validate and log one event, store the match after it, and schedule the
-    broadcast. Must run inside the transaction that holds the row lock."""
-    event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(now)}
-    after = timeline.advance(before, event, joined)
-    checkpoint = _as_checkpoint(after) if event["seq"] % CHECKPOINT_EVERY == 0 else None
-    MatchEvent.objects.create(
-        match=match, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=now, checkpoint=checkpoint
-    )
-    _store(match, after, now)
-    transaction.on_commit(lambda: send_to_match(match.pk, event_broadcast(event, after)), robust=True)
-    if before["status"] != after["status"] or before["seq"] == 0:
-        match_status_changed.send(sender=Match, match=match)
-        if after["status"] in (timeline.FINISHED, timeline.ABORTED):
-            match_ended.send(sender=Match, match=match, data=after)
-    return event, after
-
-
-def _settle_overdue(match: Match, before: MatchData, now: datetime) -> tuple[MatchData, dict[str, Any] | None]:
-    """Log the timeout or abandonment the match owes at ``now``, if any, so a
-    move and a flag arriving together resolve to exactly one outcome. Returns
-    the match after it and the event's broadcast (``None`` if nothing was due)."""
-    due = timeline.overdue(before, now)
-    if due is None:
-        return before, None
-    kind, seats = due
-    event, after = _append(match, before, kind, seats[0] if len(seats) == 1 else None, None, now, {"seats": seats})
-    return after, event_delivery(event, after)
-
-
-def _seat_player(match: Match, before: MatchData, player: Player, seat_number: int, now: datetime) -> MatchData:
-    seat = Seat.objects.create(match=match, seat=seat_number, player=player)
-    seat.player = player
-    _, after = _append(match, before, "join", seat_number, player, now, joined=_player_entry(seat))
-    return after
-
-
-def _new_match(
-    game_slug: str, options: dict[str, Any], seat_count: int, creator: Player, **fields: Any
-) -> tuple[Match, MatchData]:
+def _new_match(game_slug: str, options: dict[str, Any], seat_count: int, creator: Player, **fields: Any) -> _Locked:
     game = get_game(game_slug)
-    match = Match.objects.create(
+    row = Match.objects.create(
         game=game.slug,
         seat_count=seat_count,
         options=options,
@@ -235,37 +242,40 @@ def _new_match(
         state=game.initial_state(seat_count, options),
         **fields,
     )
-    return match, timeline.initial(match.pk, game.slug, seat_count, options)
+    return _Locked(row, initial(row.pk, game.slug, seat_count, options), {}, timezone.now())
 
 
-def start_match(players: list[Player], game_slug: str, options: dict[str, Any], **fields: Any) -> MatchData:
+def start_match(players: list[Player], game_slug: str, options: dict[str, Any], **fields: Any) -> Current:
     """A match with every seat taken at once, in order (tournaments, rematches).
     Must run inside a transaction."""
-    match, data = _new_match(game_slug, options, len(players), players[0], **fields)
-    now = timezone.now()
+    locked = _new_match(game_slug, options, len(players), players[0], **fields)
     for seat, player in enumerate(players):
-        data = _seat_player(match, data, player, seat, now)
-    return data
+        locked.seat_player(player, seat)
+    return locked.current()
 
 
 def create_match(
     player: Player, game_slug: str, options: dict[str, Any] | None = None, seats: int | None = None
-) -> MatchData:
+) -> Current:
+    """A new match of ``game_slug``, the creator in seat 0."""
     try:
         game = get_game(game_slug)
     except UnknownGame:
-        raise GameError("unknown_game", f"unknown game {game_slug!r}") from None
+        raise GameError(ErrorCode.UNKNOWN_GAME, f"unknown game {game_slug!r}") from None
     seat_count = game.min_players if seats is None else seats
     if not game.min_players <= seat_count <= game.max_players:
-        raise GameError("invalid_options", f"{game.slug} is played by {game.min_players} to {game.max_players} players")
+        raise GameError(
+            ErrorCode.INVALID_OPTIONS, f"{game.slug} is played by {game.min_players} to {game.max_players} players"
+        )
     try:
-        options = timeline.validate_options(game.slug, options or {})
+        valid = validate_options(game.slug, options or {})
     except InvalidOptions as problem:
-        raise GameError("invalid_options", str(problem)) from None
+        raise GameError(ErrorCode.INVALID_OPTIONS, str(problem)) from None
     with transaction.atomic():
         _check_open_matches(player)
-        match, data = _new_match(game.slug, options, seat_count, player)
-        return _seat_player(match, data, player, 0, timezone.now())
+        locked = _new_match(game.slug, valid, seat_count, player)
+        locked.seat_player(player, 0)
+        return locked.current()
 
 
 def _check_open_matches(player: Player) -> None:
@@ -273,129 +283,117 @@ def _check_open_matches(player: Player) -> None:
     for opponents at once (the lobby list is for everyone). The player's row
     lock makes two creations at once count each other."""
     Player.objects.select_for_update().filter(pk=player.pk).first()
-    waiting = Match.objects.filter(created_by=player, status=Match.Status.WAITING).count()
+    waiting = Match.objects.filter(created_by=player, status=Status.WAITING).count()
     if waiting >= settings.GAMES_MAX_OPEN_MATCHES_PER_PLAYER:
         monitoring.RATE_LIMITED.labels(limit="open_matches").inc()
         raise GameError(
-            "too_many_open_matches",
+            ErrorCode.TOO_MANY_OPEN_MATCHES,
             f"you already have {waiting} matches waiting for opponents; wait until one of them fills",
         )
 
 
-def join_match(match_id: int, player: Player) -> MatchData:
+def join_match(match_id: int, player: Player) -> Current:
     """Seat ``player`` at the next free seat; joining again changes nothing."""
     with transaction.atomic():
-        match = lock_match(match_id)
-        before = match_data(match, seats_of(match_id))
-        if timeline.seat_of(before, player.pk) is not None:
-            return before
-        if len(before["players"]) >= match.seat_count:
-            raise GameError("match_full", "every seat of this match is taken")
-        if match.status != Match.Status.WAITING:
-            raise GameError("match_not_active", f"the match is {match.status}")
-        free = min(set(range(match.seat_count)) - {p["seat"] for p in before["players"]})
-        return _seat_player(match, before, player, free, timezone.now())
+        locked = _Locked.lock(match_id)
+        if locked.seat_of(player) is not None:
+            return locked.current()
+        taken = {p["seat"] for p in locked.data["players"]}
+        if len(taken) >= locked.data["seats"]:
+            raise GameError(ErrorCode.MATCH_FULL, "every seat of this match is taken")
+        if locked.data["status"] != Status.WAITING:
+            raise GameError(ErrorCode.MATCH_NOT_ACTIVE, f"the match is {locked.data['status']}")
+        locked.seat_player(player, min(set(range(locked.data["seats"])) - taken))
+        return locked.current()
 
 
 def act(
     match_id: int, player: Player | None, kind: str, move: Any = None, expected_seq: int | None = None
-) -> dict[str, Any]:
+) -> ActionOutcome:
     """Apply one player action (``move``, ``resign``, ``offer_draw``,
-    ``accept_draw``, ``rematch``); returns the event's broadcast message.
+    ``accept_draw``, ``rematch``).
 
     ``expected_seq`` is the last seq the client saw: an action taken against
     an older (or unknown) version of the match is refused as ``stale_seq``.
     A deadline that has passed is settled first and committed even when the
-    action is then refused; the refusal then carries that event's broadcast
-    as ``settled``, so the caller can show it before the error.
+    action is then refused (the outcome's ``settled``).
     """
-    if kind not in timeline.PLAYER_ACTIONS:
-        raise GameError("bad_message", f"unknown action {kind!r}")
+    if kind not in PLAYER_ACTIONS:
+        raise GameError(ErrorCode.BAD_MESSAGE, f"unknown action {kind!r}")
+    step: Step | None = None
     refusal: GameError | None = None
     with transaction.atomic():
-        match = lock_match(match_id)
-        now = timezone.now()  # read under the lock, so logged times never go backwards
-        before, settled = _settle_overdue(match, match_data(match, seats_of(match_id)), now)
+        locked = _Locked.lock(match_id)
+        settled = locked.settle_overdue()
         try:
-            event, after = _apply_action(match, before, player, kind, move, expected_seq, now)
+            step = _apply_action(locked, player, EventKind(kind), move, expected_seq)
         except GameError as error:
             refusal = error
-    if refusal is not None:
-        refusal.settled = settled
-        monitoring.MOVES.labels(outcome=refusal.code).inc()
-        raise refusal
-    monitoring.MOVES.labels(outcome="accepted").inc()
-    return event_delivery(event, after)
+    monitoring.MOVES.labels(outcome=refusal.code if refusal else "accepted").inc()
+    return ActionOutcome(settled=settled, step=step, refusal=refusal)
 
 
-def _apply_action(
-    match: Match,
-    before: MatchData,
-    player: Player | None,
-    kind: str,
-    move: Any,
-    expected_seq: int | None,
-    now: datetime,
-) -> tuple[Event, MatchData]:
+def _apply_action(locked: _Locked, player: Player | None, kind: EventKind, move: Any, expected_seq: int | None) -> Step:
     """Checks and the log write of :func:`act`. Every check runs before the
     first write, so a refusal leaves the transaction clean."""
-    seat = timeline.seat_of(before, player.pk if player else None)
-    if seat is None:
-        raise GameError("not_a_player", "only the match's players may do that")
-    if expected_seq is not None and before["status"] == timeline.ACTIVE and expected_seq != before["seq"]:
-        raise GameError("stale_seq", f"the match is at seq {before['seq']}, you acted at seq {expected_seq}")
-    if kind == "rematch":
-        return _request_rematch(match, before, player, seat, now)
-    return _append(match, before, kind, seat, player, now, move=move)
+    seat = locked.seat_of(player)
+    if seat is None or player is None:
+        raise GameError(ErrorCode.NOT_A_PLAYER, "only the match's players may do that")
+    before = locked.data
+    if expected_seq is not None and before["status"] == Status.ACTIVE and expected_seq != before["seq"]:
+        raise GameError(ErrorCode.STALE_SEQ, f"the match is at seq {before['seq']}, you acted at seq {expected_seq}")
+    if kind == EventKind.REMATCH:
+        return _request_rematch(locked, player, seat)
+    return locked.append(kind, seat, player, move=move)
 
 
-def _request_rematch(
-    match: Match, before: MatchData, player: Player, seat: int, now: datetime
-) -> tuple[Event, MatchData]:
+def _request_rematch(locked: _Locked, player: Player, seat: int) -> Step:
     """Log the request; the last player's request also creates the new
     match, seats rotated by one, and names it in the event."""
+    before = locked.data
     asked = {*before["rematch"]["seats"], seat}
-    if len(asked) < before["seats"] or seat in before["rematch"]["seats"] or before["status"] != timeline.FINISHED:
-        return _append(match, before, "rematch", seat, player, now)  # advance() refuses what is not allowed
+    if len(asked) < before["seats"] or seat in before["rematch"]["seats"] or before["status"] != Status.FINISHED:
+        return locked.append(EventKind.REMATCH, seat, player)  # advance() refuses what is not allowed
     seated = {p["seat"]: p["id"] for p in before["players"]}
     players = Player.objects.in_bulk(seated.values())
     rotated = [players[seated[(new_seat - 1) % before["seats"]]] for new_seat in range(before["seats"])]
-    data = start_match(rotated, match.game, match.options)
-    rematch = {"type": "match.rematch", "match": data}
-    transaction.on_commit(lambda: send_to_match(match.pk, rematch), robust=True)
-    return _append(match, before, "rematch", seat, player, now, move={"match": data["id"]})
+    rematch = start_match(rotated, locked.row.game, locked.row.options)
+    match_id = locked.row.pk
+    transaction.on_commit(lambda: broadcast.send_to_match(match_id, broadcast.rematch_broadcast(rematch)), robust=True)
+    return locked.append(EventKind.REMATCH, seat, player, move={"match": rematch.match["id"]})
 
 
-def abort_match(match_id: int, reason: str) -> dict[str, Any]:
+def play_move(match_id: int, player: Player | None, move: Any, expected_seq: int | None = None) -> Step:
+    """A move for callers that answer a refusal with an exception (HTTP, scripts)."""
+    outcome = act(match_id, player, EventKind.MOVE, move, expected_seq)
+    if outcome.refusal is not None:
+        raise outcome.refusal
+    assert outcome.step is not None
+    return outcome.step
+
+
+def abort_match(match_id: int, reason: str) -> Step:
     """Stop a waiting or active match (staff); logged like any other event."""
     with transaction.atomic():
-        match = lock_match(match_id)
-        event, after = _append(match, match_data(match, seats_of(match_id)), "abort", None, None, timezone.now(),
-                               move={"reason": reason})  # fmt: skip
-    return event_delivery(event, after)
-
-
-def apply_move(match_id: int, player: Player | None, move: Any, expected_seq: int | None = None) -> dict[str, Any]:
-    return act(match_id, player, "move", move, expected_seq)
+        return _Locked.lock(match_id).append(EventKind.ABORT, None, None, move={"reason": reason})
 
 
 def settle_deadline(match_id: int) -> bool:
     """Apply the timeout or abandonment a match owes now; for the clock
     worker. Returns whether anything happened."""
     with transaction.atomic():
-        match = lock_match(match_id)
-        before = match_data(match, seats_of(match_id))
-        _, settled = _settle_overdue(match, before, timezone.now())
-        deadline = timeline.next_deadline(before)
-        if settled is None and match.deadline_at != deadline:
-            match.deadline_at = deadline
-            match.save(update_fields=["deadline_at"])
+        locked = _Locked.lock(match_id)
+        deadline = next_deadline(locked.data, locked.presence)
+        settled = locked.settle_overdue()
+        if settled is None and locked.row.deadline_at != deadline:
+            locked.row.deadline_at = deadline
+            locked.row.save(update_fields=["deadline_at"])
     return settled is not None
 
 
 def due_matches(now: datetime, limit: int = 100) -> list[int]:
     return list(
-        Match.objects.filter(status=Match.Status.ACTIVE, deadline_at__lte=now)
+        Match.objects.filter(status=Status.ACTIVE, deadline_at__lte=now)
         .order_by("deadline_at")
         .values_list("pk", flat=True)[:limit]
     )
@@ -407,26 +405,19 @@ def due_matches(now: datetime, limit: int = 100) -> list[int]:
 def post_chat(match_id: int, player: Player | None, text: Any) -> None:
     """Store a chat line (for moderation) and send it to everyone watching."""
     if player is None:
-        raise GameError("not_authenticated", "log in to chat")
+        raise GameError(ErrorCode.NOT_AUTHENTICATED, "log in to chat")
     if not isinstance(text, str) or not text.strip():
-        raise GameError("bad_message", "chat text must be a non-empty string")
+        raise GameError(ErrorCode.BAD_MESSAGE, "chat text must be a non-empty string")
     if len(text) > CHAT_MAX_LENGTH:
-        raise GameError("bad_message", f"chat text is limited to {CHAT_MAX_LENGTH} characters")
+        raise GameError(ErrorCode.BAD_MESSAGE, f"chat text is limited to {CHAT_MAX_LENGTH} characters")
     try:
         check_text(text, "chat text")
     except UnsafeInput as unsafe:
-        raise GameError("bad_message", str(unsafe)) from None
+        raise GameError(ErrorCode.BAD_MESSAGE, str(unsafe)) from None
     quotas.check_shared("player_chat", player.pk, "chat lines")
     with transaction.atomic():
         match = get_match(match_id)
         seat = Seat.objects.filter(match_id=match_id, player=player).values_list("seat", flat=True).first()
         line = ChatMessage.objects.create(match=match, player=player, seat=seat, text=text.strip())
-        message = {
-            "type": "match.chat",
-            "seq": match.seq,
-            "seat": seat,
-            "name": player.name,
-            "text": line.text,
-            "at": format_time(line.at),
-        }
-        transaction.on_commit(lambda: send_to_match(match_id, message), robust=True)
+        message = broadcast.chat_broadcast(match.seq, seat, player.name, line.text, line.at)
+        transaction.on_commit(lambda: broadcast.send_to_match(match_id, message), robust=True)

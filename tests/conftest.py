@@ -151,8 +151,8 @@ def bob(make_player: Callable[[str], Player]) -> Player:
 @pytest.fixture
 def active_match(alice: Player, bob: Player) -> dict[str, Any]:
     """A tic-tac-toe match with alice on seat 0 (X, to move) and bob on seat 1."""
-    data = services.create_match(alice, "tictactoe")
-    return services.join_match(data["id"], bob)
+    data = services.create_match(alice, "tictactoe").match
+    return services.join_match(data["id"], bob).match
 
 
 class Client:
@@ -241,7 +241,7 @@ async def connect(transactional_db: None) -> Any:
 
 
 async def seated(alice: Player, bob: Player, game: str, options: dict | None = None) -> int:
-    data = await database_sync_to_async(services.create_match)(alice, game, options)
+    data = (await database_sync_to_async(services.create_match)(alice, game, options)).match
     await database_sync_to_async(services.join_match)(data["id"], bob)
     return data["id"]
 

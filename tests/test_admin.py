@@ -22,7 +22,7 @@ def staff() -> Client:
 
 
 def test_match_page_shows_players_and_the_move_log(staff: Client, active_match: dict[str, Any], alice: Player) -> None:
-    services.apply_move(active_match["id"], alice, {"cell": 4})
+    services.play_move(active_match["id"], alice, {"cell": 4})
     listing = staff.get("/admin/games/match/?status__exact=active").content.decode()
     assert "alice, bob" in listing
     page = staff.get(f"/admin/games/match/{active_match['id']}/change/").content.decode()

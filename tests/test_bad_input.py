@@ -19,9 +19,10 @@ import websockets
 import websockets.sync.client
 from django.test import Client
 
-from games.models import Match, Player, Tournament
+from games.models import Match, Player
 from tests.conftest import open_path
 from tests.live import running_servers
+from tournaments.models import Tournament
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -211,8 +212,8 @@ def test_an_unexpected_error_is_a_json_500_and_its_traceback_is_logged_not_sent(
     def broken(*args: Any) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr("games.api.open_matches", broken)
-    monkeypatch.setattr("games.webhooks.secrets_from", broken)
+    monkeypatch.setattr("games.lobby.list_matches", broken)
+    monkeypatch.setattr("payments.webhooks.secrets_from", broken)
     client = Client(raise_request_exception=False)
     for response in (client.get("/api/matches"), call("post", "/webhooks/stripe", {}, client=client)):
         assert_error(response, 500, "internal_error")

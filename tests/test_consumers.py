@@ -15,7 +15,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from games import services
+from games import broadcast, services
 from games.accounts import issue_ticket
 from games.broadcast import match_group
 from games.models import Match, MatchEvent, Player, Ticket
@@ -170,7 +170,7 @@ async def test_game_errors_reach_only_the_sender(
 
 
 async def test_moving_before_the_match_starts_is_match_not_active(alice: Player, connect: Any) -> None:
-    data = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    data = (await database_sync_to_async(services.create_match)(alice, "tictactoe")).match
     a = await connect(data["id"], alice)
     assert (await a.next("snapshot"))["match"]["status"] == "waiting"
     await a.move({"cell": 0})
@@ -178,7 +178,7 @@ async def test_moving_before_the_match_starts_is_match_not_active(alice: Player,
 
 
 async def test_joining_is_an_event_for_those_already_watching(alice: Player, bob: Player, connect: Any) -> None:
-    data = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    data = (await database_sync_to_async(services.create_match)(alice, "tictactoe")).match
     a = await connect(data["id"], alice)
     await a.next("snapshot")
     await database_sync_to_async(services.join_match)(data["id"], bob)
@@ -189,7 +189,7 @@ async def test_joining_is_an_event_for_those_already_watching(alice: Player, bob
 
 
 async def test_a_watching_player_who_joins_becomes_seated(alice: Player, bob: Player, connect: Any) -> None:
-    data = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    data = (await database_sync_to_async(services.create_match)(alice, "tictactoe")).match
     a, b = await connect(data["id"], alice), await connect(data["id"], bob)
     await a.next("snapshot")
     assert (await b.next("snapshot"))["match"]["players"][0]["id"] == alice.pk
@@ -256,7 +256,7 @@ async def test_broadcast_waits_for_commit(
 
     with monkeypatch.context() as patched, pytest.raises(RuntimeError):
         patched.setattr(services.transaction, "on_commit", on_commit_then_fail)
-        await database_sync_to_async(services.apply_move)(active_match["id"], alice, {"cell": 0})
+        await database_sync_to_async(services.play_move)(active_match["id"], alice, {"cell": 0})
     await b.nothing_but_presence(timeout=0.5)
     match = await database_sync_to_async(Match.objects.get)(pk=active_match["id"])
     assert match.seq == active_match["seq"]
@@ -299,15 +299,15 @@ async def test_presence_follows_sockets(active_match: dict, alice: Player, bob: 
     assert await a.receive() == {"type": "presence", "seat": 1, "connected": True, "seq": 2}
     await b.close()
     assert await a.receive() == {"type": "presence", "seat": 1, "connected": False, "seq": 2}
-    data = await database_sync_to_async(services.load_match)(active_match["id"])
-    assert [p["connected"] for p in data["players"]] == [True, False]
+    now = await database_sync_to_async(services.load_match)(active_match["id"])
+    assert [now.presence[seat]["connected"] for seat in (0, 1)] == [True, False]
 
 
 async def test_resync_replays_missed_events_with_the_match_as_it_was(
     active_match: dict, alice: Player, bob: Player, connect: Any
 ) -> None:
     for player, cell in [(alice, 0), (bob, 4), (alice, 8)]:
-        await database_sync_to_async(services.apply_move)(active_match["id"], player, {"cell": cell})
+        await database_sync_to_async(services.play_move)(active_match["id"], player, {"cell": cell})
     a = await connect(active_match["id"], alice)
     assert (await a.next("snapshot"))["match"]["seq"] == 5
     await a.send({"type": "resync", "after": 2})
@@ -324,7 +324,7 @@ async def test_resync_far_behind_gets_a_snapshot(
     active_match: dict, alice: Player, connect: Any, settings: Any
 ) -> None:
     settings.GAMES_RESYNC_MAX_EVENTS = 1
-    await database_sync_to_async(services.apply_move)(active_match["id"], alice, {"cell": 0})
+    await database_sync_to_async(services.play_move)(active_match["id"], alice, {"cell": 0})
     a = await connect(active_match["id"], alice)
     await a.next("snapshot")
     await a.send({"type": "resync", "after": 0})
@@ -338,11 +338,11 @@ async def test_consumer_orders_and_fills_gaps_from_the_log(
     broadcasts, deliver the newer one first and drop nothing else, and the
     client must still get 3, 4, 5 in order, once each."""
     held: list[tuple[int, dict]] = []
-    monkeypatch.setattr(services, "send_to_match", lambda match_id, message: held.append((match_id, message)))
+    monkeypatch.setattr(broadcast, "send_to_match", lambda match_id, message: held.append((match_id, message)))
     b = await connect(active_match["id"], bob)
     await b.next("snapshot")
     for player, cell in [(alice, 0), (bob, 4), (alice, 8)]:
-        await database_sync_to_async(services.apply_move)(active_match["id"], player, {"cell": cell})
+        await database_sync_to_async(services.play_move)(active_match["id"], player, {"cell": cell})
     layer = get_channel_layer()
     moves = [message for _, message in held if message["type"] == "match.event"]
     assert [m["seq"] for m in moves] == [3, 4, 5]

@@ -122,7 +122,7 @@ def test_match_creation_per_address_is_limited(alice: Player) -> None:
         assert client.post("/api/matches", {"game": "tictactoe"}, "application/json", **headers).status_code == 201
         refused = client.post("/api/matches", {"game": "tictactoe"}, "application/json", **headers)
     assert (refused.status_code, refused.json()["error"]["code"]) == (429, "rate_limited")
-    assert services.load_match(Match.objects.get().pk)["status"] == "waiting"
+    assert services.load_match(Match.objects.get().pk).match["status"] == "waiting"
     assert Match.objects.count() == 1
 
 
@@ -192,7 +192,7 @@ async def seated_chess(alice: Player, bob: Player, plies: int) -> int:
     moves = opening.split()[:plies]
 
     def play() -> int:
-        data = services.create_match(alice, "chess")
+        data = services.create_match(alice, "chess").match
         services.join_match(data["id"], bob)
         for ply, uci in enumerate(moves):
             services.act(data["id"], (alice, bob)[ply % 2], "move", {"uci": uci})

@@ -17,9 +17,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_list_open_matches_by_game(alice: Player, bob: Player) -> None:
-    waiting = services.create_match(alice, "chess")
+    waiting = services.create_match(alice, "chess").match
     services.create_match(alice, "connect4")
-    full = services.create_match(bob, "chess")
+    full = services.create_match(bob, "chess").match
     services.join_match(full["id"], alice)
     listed = Client().get("/api/matches?game=chess").json()["matches"]
     assert [m["id"] for m in listed] == [waiting["id"]]
@@ -35,7 +35,7 @@ async def test_the_lobby_socket_follows_matches_opening_and_filling(
     lobby, connected, _ = await open_path("/ws/lobby/")
     assert connected
     assert (await lobby.next("lobby"))["matches"] == []
-    created = await database_sync_to_async(services.create_match)(alice, "tictactoe")
+    created = (await database_sync_to_async(services.create_match)(alice, "tictactoe")).match
     opened = await lobby.next("lobby")
     assert [(m["id"], m["players"][0]["name"]) for m in opened["matches"]] == [(created["id"], "alice")]
     await database_sync_to_async(services.join_match)(created["id"], bob)
@@ -49,12 +49,12 @@ def test_the_lobby_list_costs_a_fixed_number_of_queries(alice: Player, make_play
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from games.lobby import open_matches
+    from games.lobby import list_matches
 
     for _ in range(5):
         services.create_match(make_player("host"), "tictactoe")
     with CaptureQueriesContext(connection) as queries:
-        listed = open_matches()
+        listed = list_matches()
     assert len(listed) == 5 and all(m["players"][0]["name"] == "host" for m in listed)
     assert len(queries) == 3  # matches, seats, players: not one per match
 
@@ -70,7 +70,7 @@ def test_the_lobby_message_stays_under_the_frame_limit_newest_first(make_player:
     for n in range(12):
         player = make_player(f"{'x' * 30}{n:02d}")
         for _ in range(10):
-            created.append(services.create_match(player, "chess", {"fen": fen, "clock": {"initial": 300}})["id"])
+            created.append(services.create_match(player, "chess", {"fen": fen, "clock": {"initial": 300}}).match["id"])
     message = lobby_message()
     assert len(message["text"].encode()) <= LOBBY_MAX_BYTES
     listed = [match["id"] for match in json.loads(message["text"])["matches"]]

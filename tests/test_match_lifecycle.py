@@ -1,7 +1,6 @@
 """Every game to every kind of ending over WebSockets: wins, draws, claims,
 resignation, agreed draws, clocks and move timeouts that flag with nobody
-sending anything, abandonment, rematches, chat, and the hidden-information
-leak test for battleship."""
+sending anything, abandonment, rematches, chat, and what each viewer of every game may see."""
 
 from __future__ import annotations
 
@@ -15,10 +14,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.test import Client as HttpClient
 
+from games import quotas
 from games.clock import run_clock
+from games.engine import all_games, get_game
 from games.models import ChatMessage, Match, Player
 from tests.conftest import moves, pair, seated
-from tests.test_rules_battleship import CELLS_B, FLEET_A, FLEET_B
+from tests.rules_helpers import random_playout, states_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,104 +159,44 @@ async def test_chat_reaches_everyone_and_is_stored(alice: Player, bob: Player, c
 # --- hidden information -----------------------------------------------------
 
 
-def unshot_cells_of_bob(text: str, shot: set[tuple[int, int]]) -> set[tuple[int, int]]:
-    """Every cell anywhere in a JSON message, as a [row, col] pair or a
-    {"row", "col"} object, that is a cell of bob's fleet alice has not shot at
-    yet (alice's own fleet shares none)."""
-    found: set[tuple[int, int]] = set()
-
-    def check(row: Any, col: Any) -> None:
-        if type(row) is int and type(col) is int and [row, col] in CELLS_B and (row, col) not in shot:
-            found.add((row, col))
-
-    def walk(value: Any) -> None:
-        if isinstance(value, list):
-            if len(value) == 2:
-                check(*value)
-            for item in value:
-                walk(item)
-        elif isinstance(value, dict):
-            check(value.get("row"), value.get("col"))
-            for item in value.values():
-                walk(item)
-
-    walk(json.loads(text))
-    return found
-
-
-async def test_battleship_never_leaks_the_opponents_fleet(alice: Player, bob: Player, connect: Callable) -> None:
-    """Every byte alice's socket, a spectator's socket, alice's HTTP calls and
-    anonymous HTTP calls receive until the end: never a cell of bob's fleet
-    that alice has not already hit, in any message, in any form."""
-    match_id = await seated(alice, bob, "battleship")
+@pytest.mark.parametrize("game", [game.slug for game in all_games()])
+async def test_every_viewer_gets_only_its_own_view(alice: Player, bob: Player, connect: Callable, game: str) -> None:
+    """Every message each seat's socket and a spectator's socket receive, a
+    resync from the start, and the HTTP views, carry exactly the game's view
+    of the state and of each move for that viewer (which, for a game that
+    hides anything, the property tests show tells a viewer nothing of the
+    others' hidden moves): never the server's own state or a raw move."""
+    quotas.reset()  # the resyncs below count per address, across tests
+    rules = get_game(game)
+    played = random_playout(rules, 8, limit=14)  # a resync of up to 16 events gets events
+    states = states_of(rules, played)
+    match_id = await seated(alice, bob, game)
     a, b = await pair(connect, match_id, alice, bob)
     watcher = await connect(match_id)
     await watcher.next("snapshot")
-    shot: set[tuple[int, int]] = set()
-    leaks: list[tuple[str, set]] = []
-    for name, socket in (("alice", a), ("watcher", watcher)):
-        original = socket.communicator.receive_json_from
-
-        async def recording(timeout: float = 3, original: Any = original, name: str = name) -> dict:
-            output = await socket_output(original.__self__, timeout)
-            if found := unshot_cells_of_bob(output, shot):
-                leaks.append((name, found))
-            return json.loads(output)
-
-        socket.communicator.receive_json_from = recording
-
+    sockets = {0: a, 1: b, None: watcher}
     http = HttpClient()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}
+    auth = {0: {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}, None: {}}
 
-    async def check_http_views() -> None:
-        for path, headers in [("", auth), ("/events", auth), ("", {}), ("/events", {})]:
-            response = await database_sync_to_async(http.get)(f"/api/matches/{match_id}{path}", **headers)
-            if found := unshot_cells_of_bob(response.content.decode(), shot):
-                leaks.append((f"GET {path or '/'}", found))
+    def check(message: dict, viewer: int | None, index: int) -> None:
+        seat, move = played[index]
+        assert message["match"]["state"] == rules.view(states[index], viewer)
+        assert message["event"]["move"] == rules.view_move(states[index], move, seat, viewer)
 
-    await b.move({"fleet": FLEET_B})
-    hidden = await a.next("event")
-    assert hidden["event"]["move"] == {"fleet": "hidden"}
-    assert hidden["match"]["state"]["ready"] == [False, True] and hidden["match"]["turn"] == [0]
-    assert (await b.next("event"))["event"]["move"] == {"fleet": FLEET_B}
-    await a.move({"fleet": FLEET_A})
-    await a.next("event")
-    await b.next("event")
-    await watcher.next("event")
-    await watcher.next("event")
-    for socket in (a, watcher):  # a replay of the whole log, as a reconnecting client asks for
-        await socket.send({"type": "resync", "after": 0})
-        for _ in range(4):
-            await socket.next("event")
-    await check_http_views()
-
-    # Play it out, checking every message: alice sinks bob's fleet.
-    misses = iter([[r, c] for r in range(9, -1, -1) for c in range(9, -1, -1) if [r, c] not in CELLS_B])
-    for index, cell in enumerate(CELLS_B[:-1]):
-        await a.move({"shot": cell})
-        shot.add((cell[0], cell[1]))
-        await a.next("event")
-        await watcher.next("event")
-        await b.next("event")
-        await b.move({"shot": next(misses)})
-        await a.next("event")
-        await watcher.next("event")
-        await b.next("event")
-        if index % 5 == 0:
-            await check_http_views()
-    assert leaks == []
-    await a.move({"shot": CELLS_B[-1]})
-    event = await a.next("event")
-    assert event["match"]["result"] == {"winner": 0, "reason": "fleet_sunk"}
-    assert event["match"]["state"]["fleets"][1] is not None  # over: now it may be shown
-    events = (await database_sync_to_async(http.get)(f"/api/matches/{match_id}/events", **auth)).json()["events"]
-    assert {"fleet": FLEET_B} in [e["move"] for e in events]
-
-
-async def socket_output(communicator: Any, timeout: float) -> str:
-    message = await communicator.receive_output(timeout)
-    assert message["type"] == "websocket.send", message
-    return message["text"]
+    for index, (seat, move) in enumerate(played):
+        await sockets[seat].move(move)
+        for viewer, socket in sockets.items():
+            check(await socket.next("event"), viewer, index)
+    for viewer in (0, None):  # a replay of the whole log, as a reconnecting client asks for
+        await sockets[viewer].send({"type": "resync", "after": 2})
+        for index in range(len(played)):
+            check(await sockets[viewer].next("event"), viewer, index)
+        match = (await database_sync_to_async(http.get)(f"/api/matches/{match_id}", **auth[viewer])).json()
+        assert match["state"] == rules.view(states[-1], viewer)
+        path = f"/api/matches/{match_id}/events?after=2"
+        events = (await database_sync_to_async(http.get)(path, **auth[viewer])).json()["events"]
+        expected = [rules.view_move(states[-1], move, seat, viewer) for seat, move in played]
+        assert [event["move"] for event in events] == json.loads(json.dumps(expected))
 
 
 # --- time -------------------------------------------------------------------

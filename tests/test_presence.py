@@ -43,8 +43,8 @@ def test_sockets_of_a_dead_server_are_swept(active_match: dict, alice: Player) -
     sweep closes them, the player shows as gone, and the abandonment clock
     starts from when the dead process last saw them."""
     match_id = active_match["id"]
-    data, seat = presence.socket_opened(match_id, alice, "dead-process-channel")
-    assert seat == 0 and data["players"][0]["connected"] is True
+    now, seat = presence.socket_opened(match_id, alice, "dead-process-channel")
+    assert seat == 0 and now.presence[0]["connected"] is True
     presence._live.pop("dead-process-channel")  # as if another process had opened it, and died
     last_seen = timezone.now() - timedelta(minutes=5)
     Connection.objects.filter(channel_name="dead-process-channel").update(seen_at=last_seen, server="gone:1")
@@ -104,7 +104,7 @@ async def test_a_bad_frame_is_refused_and_the_match_still_ends_by_abandonment(
     player stayed "connected" and the match stalled) gets a clear error; the
     socket goes on; once its player is gone, the match ends with nobody
     sending anything."""
-    data = await database_sync_to_async(services.create_match)(alice, "tictactoe", {"abandon_timeout": 1})
+    data = (await database_sync_to_async(services.create_match)(alice, "tictactoe", {"abandon_timeout": 1})).match
     await database_sync_to_async(services.join_match)(data["id"], bob)
     a, b = await pair(connect, data["id"], alice, bob)
     await b.send(frame)

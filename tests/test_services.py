@@ -16,7 +16,7 @@ from tests.conftest import race
 
 
 def move(match_id: int, player: Player, cell: int, seq: int | None = None) -> dict[str, Any]:
-    return services.apply_move(match_id, player, {"cell": cell}, seq)
+    return services.play_move(match_id, player, {"cell": cell}, seq)
 
 
 def assert_state_is_replay_of_log(match_id: int) -> None:
@@ -35,9 +35,11 @@ def assert_state_is_replay_of_log(match_id: int) -> None:
 
 
 def test_creator_takes_seat_zero_and_match_waits(alice: Player) -> None:
-    data = services.create_match(alice, "tictactoe")
+    created = services.create_match(alice, "tictactoe")
+    data = created.match
     assert data["status"] == "waiting"
-    assert data["players"] == [{"seat": 0, "id": alice.pk, "name": "alice", "connected": False, "left_at": None}]
+    assert data["players"] == [{"seat": 0, "id": alice.pk, "name": "alice"}]
+    assert created.presence == {0: {"connected": False, "left_at": None}}
     assert data["seq"] == 1
     assert MatchEvent.objects.get(match_id=data["id"]).kind == "join"
 
@@ -49,7 +51,7 @@ def test_match_becomes_active_when_seats_are_full(active_match: dict, bob: Playe
 
 
 def test_joining_twice_is_harmless(active_match: dict, bob: Player) -> None:
-    again = services.join_match(active_match["id"], bob)
+    again = services.join_match(active_match["id"], bob).match
     assert again["seq"] == active_match["seq"]
     assert len(again["players"]) == 2
 
@@ -78,8 +80,8 @@ def test_full_game_to_a_win_is_logged_and_replays(active_match: dict, alice: Pla
     for player, cell in [(alice, 0), (bob, 3), (alice, 1), (bob, 4)]:
         move(match_id, player, cell)
     final = move(match_id, alice, 2)
-    assert final["match"]["status"] == "finished"
-    assert final["match"]["result"] == {"winner": 0, "reason": "three_in_a_row"}
+    assert final.match["status"] == "finished"
+    assert final.match["result"] == {"winner": 0, "reason": "three_in_a_row"}
     match = Match.objects.get(pk=match_id)
     assert match.finished_at is not None
     assert match.seq == 7  # two joins, five moves
@@ -117,7 +119,7 @@ def test_refused_moves_change_nothing(
 
 
 def test_moves_before_the_match_starts_are_refused(alice: Player) -> None:
-    data = services.create_match(alice, "tictactoe")
+    data = services.create_match(alice, "tictactoe").match
     with pytest.raises(GameError) as refused:
         move(data["id"], alice, 0)
     assert refused.value.code == "match_not_active"
@@ -145,7 +147,7 @@ def test_replay_since_gives_each_event_with_the_match_as_it_stood(active_match: 
     assert (join["kind"], played["kind"], played["move"]) == ("join", "move", {"cell": 4})
     assert after_join["status"] == "active" and after_join["state"]["board"][4] is None
     assert after_move["state"]["board"][4] == "X"
-    assert after_move == current
+    assert after_move == current.match
 
 
 def test_replay_since_prefers_a_snapshot_when_nothing_or_too_much_is_missed(active_match: dict) -> None:
@@ -158,7 +160,7 @@ def test_replay_since_prefers_a_snapshot_when_nothing_or_too_much_is_missed(acti
 def test_concurrent_moves_on_the_same_seq_apply_exactly_once(active_match: dict, alice: Player) -> None:
     match_id = active_match["id"]
     outcomes = race([lambda cell=cell: move(match_id, alice, cell, seq=2) for cell in range(6)])
-    accepted = [o for o in outcomes if isinstance(o, dict)]
+    accepted = [o for o in outcomes if isinstance(o, services.Step)]
     refused = [o for o in outcomes if isinstance(o, GameError)]
     assert len(accepted) == 1, outcomes
     assert {r.code for r in refused} <= {"stale_seq", "not_your_turn"}
@@ -176,20 +178,20 @@ def test_concurrent_moves_without_seq_never_lose_an_update(active_match: dict, a
     )
     # Whatever the interleaving, every accepted move is in the log once, the
     # seqs have no holes, and the stored state is the log's replay.
-    accepted = [o for o in outcomes if isinstance(o, dict)]
-    refused = [o for o in outcomes if not isinstance(o, dict)]
+    accepted = [o for o in outcomes if isinstance(o, services.Step)]
+    refused = [o for o in outcomes if not isinstance(o, services.Step)]
     assert accepted, outcomes
     assert all(isinstance(r, GameError) and r.code == "not_your_turn" for r in refused), outcomes
-    assert sorted(o["seq"] for o in accepted) == list(range(3, 3 + len(accepted)))
+    assert sorted(o.event["seq"] for o in accepted) == list(range(3, 3 + len(accepted)))
     assert Match.objects.get(pk=match_id).seq == 2 + len(accepted)
     assert_state_is_replay_of_log(match_id)
 
 
 def test_concurrent_joins_fill_each_seat_once(alice: Player, make_player: Callable) -> None:
-    data = services.create_match(alice, "tictactoe")
+    data = services.create_match(alice, "tictactoe").match
     players = [make_player(f"p{i}") for i in range(5)]
     outcomes = race([lambda p=p: services.join_match(data["id"], p) for p in players])
-    assert sum(isinstance(o, dict) for o in outcomes) == 1, outcomes
+    assert sum(isinstance(o, services.Current) for o in outcomes) == 1, outcomes
     assert {o.code for o in outcomes if isinstance(o, GameError)} == {"match_full"}
     match = Match.objects.get(pk=data["id"])
     assert (match.status, match.seq, match.seats.count()) == ("active", 2, 2)

@@ -199,7 +199,10 @@ class Game(Generic[M]):
 
 
 def _problems(invalid: ValidationError, what: str) -> str:
-    details = "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'value'}: {error['msg']}" for error in invalid.errors()
-    )
+    details = "; ".join(_problem(error["loc"], error["msg"]) for error in invalid.errors())
     return f"{what}: {details}"
+
+
+def _problem(location: tuple[int | str, ...], message: str) -> str:
+    where = ".".join(str(part) for part in location)
+    return f"{where}: {message}" if where else message

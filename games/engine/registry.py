@@ -36,10 +36,16 @@ def register(cls: G) -> G:
     game = cls()
     _check(game)
     existing = _games.get(game.slug)
-    if existing is not None and type(existing).__qualname__ != cls.__qualname__:
+    if existing is not None and _name(type(existing)) != _name(cls):
         raise InvalidGame(f"two games are registered as {game.slug!r}: {type(existing)!r} and {cls!r}")
     _games[game.slug] = game
     return cls
+
+
+def _name(cls: type) -> str:
+    """A class's full name: the same after a module reload, unlike the
+    class itself; two apps' games of one class name still differ."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _check(game: Game) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from games.rules.base import Game, IllegalMove, Move, Result, State
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from games.engine import Game, IllegalMove, MoveModel, Result, State
 
 MARKS = ("X", "O")
 LINES = (
@@ -12,13 +17,21 @@ LINES = (
 )  # fmt: skip
 
 
-class TicTacToe(Game):
+class TicTacToeMove(MoveModel):
+    """``{"cell": 0..8}``."""
+
+    cell: Annotated[int, Field(ge=0, le=8)]
+
+
+class TicTacToe(Game[TicTacToeMove]):
     slug = "tictactoe"
     name = "Tic-tac-toe"
     min_players = 2
     max_players = 2
+    Move = TicTacToeMove
+    board_script = "classic_games/tictactoe.js"
 
-    def initial_state(self, seats: int, options: dict) -> State:
+    def initial_state(self, seats: int, options: dict[str, Any]) -> State:
         return {"board": [None] * 9}
 
     def turn(self, state: State) -> list[int]:
@@ -27,15 +40,14 @@ class TicTacToe(Game):
         placed = sum(cell is not None for cell in state["board"])
         return [placed % 2]
 
-    def apply_move(self, state: State, seat: int, move: Move) -> State:
+    def apply_move(self, state: State, seat: int, move: TicTacToeMove) -> State:
         if seat not in self.turn(state):
             raise IllegalMove("it is not your turn")
-        cell = parse_cell(move)
         board = state["board"]
-        if board[cell] is not None:
-            raise IllegalMove(f"cell {cell} is already taken")
+        if board[move.cell] is not None:
+            raise IllegalMove(f"cell {move.cell} is already taken")
         new_board = list(board)
-        new_board[cell] = MARKS[seat]
+        new_board[move.cell] = MARKS[seat]
         return {"board": new_board}
 
     def result(self, state: State) -> Result | None:
@@ -47,11 +59,10 @@ class TicTacToe(Game):
             return Result(winner=None, reason="board_full")
         return None
 
-
-def parse_cell(move: Move) -> int:
-    if not isinstance(move, dict) or set(move) != {"cell"}:
-        raise IllegalMove('a tic-tac-toe move is {"cell": 0..8}')
-    cell = move["cell"]
-    if not isinstance(cell, int) or isinstance(cell, bool) or not 0 <= cell <= 8:
-        raise IllegalMove("cell must be an integer from 0 to 8")
-    return cell
+    def legal_moves(self, state: State, seat: int) -> Iterator[dict[str, Any]]:
+        """Every free cell, in order."""
+        if seat not in self.turn(state):
+            return
+        for cell, mark in enumerate(state["board"]):
+            if mark is None:
+                yield {"cell": cell}

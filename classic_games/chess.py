@@ -23,11 +23,15 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any, Self
 
 import chess
+from pydantic import model_validator
+from pydantic_core import PydanticCustomError
 
-from games.rules.base import Game, IllegalMove, InvalidOptions, Move, Result, State
+from games.engine import Game, IllegalMove, InvalidOptions, MoveModel, OptionsModel, Result, State
 
 TERMINATIONS = {
     chess.Termination.CHECKMATE: "checkmate",
@@ -99,6 +103,18 @@ def _state(state: State, board: chess.Board, san: list[str], claim: str | None, 
     }
 
 
+def _claimable(board: chess.Board) -> str | None:
+    """The draw a player may claim in ``board``'s position (FIDE 9.2, 9.3),
+    if any: none once the game has ended by itself."""
+    if board.outcome() is not None:
+        return None
+    if board.is_fifty_moves():
+        return "fifty_moves"
+    if board.is_repetition(3):
+        return "threefold_repetition"
+    return None
+
+
 @lru_cache(maxsize=4096)
 def automatic_result(anchor: str, moves: tuple[str, ...]) -> Result | None:
     """The game's end by FIDE's automatic rules, cached: every view of the
@@ -113,22 +129,48 @@ def automatic_result(anchor: str, moves: tuple[str, ...]) -> Result | None:
     return Result(winner=winner, reason=TERMINATIONS[outcome.termination])
 
 
-class Chess(Game):
+USAGE = 'a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true'
+
+
+class ChessMove(MoveModel):
+    """``{"uci": "e2e4"}``, ``{"claim_draw": true}``, or both: a move and a
+    claim the position after it qualifies for. Whether ``uci`` names a move
+    is the rules' business (it depends on the position)."""
+
+    uci: str | None = None
+    claim_draw: bool = False
+
+    @model_validator(mode="after")
+    def _a_move_or_a_claim(self) -> Self:
+        if self.uci is None and "uci" in self.model_fields_set:
+            raise PydanticCustomError("chess_move", "uci must be a string such as e2e4")
+        if self.uci is None and not self.claim_draw:
+            raise PydanticCustomError("chess_move", USAGE)
+        return self
+
+
+class ChessOptions(OptionsModel):
+    """``{"fen": "..."}``: start from this position instead of the usual one."""
+
+    fen: str | None = None
+
+
+class Chess(Game[ChessMove]):
     slug = "chess"
     name = "Chess"
     min_players = 2
     max_players = 2
+    Move = ChessMove
+    Options = ChessOptions
+    board_script = "classic_games/chess.js"
 
-    def validate_options(self, options: dict) -> dict:
-        unknown = set(options) - {"fen"}
-        if unknown:
-            raise InvalidOptions(f"chess takes the option fen, got: {', '.join(sorted(unknown))}")
-        if "fen" not in options:
+    def check_options(self, options: ChessOptions) -> dict[str, Any]:  # type: ignore[override]
+        if options.fen is None:
+            if "fen" in options.model_fields_set:
+                raise InvalidOptions("fen must be a string in FEN notation")
             return {}
-        if not isinstance(options["fen"], str):
-            raise InvalidOptions("fen must be a string in FEN notation")
         try:
-            board = chess.Board(options["fen"])
+            board = chess.Board(options.fen)
         except ValueError:
             raise InvalidOptions("fen is not a FEN position") from None
         if not board.is_valid():
@@ -137,7 +179,7 @@ class Chess(Game):
             raise InvalidOptions("fen is a position where the game is already over")
         return {"fen": board.fen()}
 
-    def initial_state(self, seats: int, options: dict) -> State:
+    def initial_state(self, seats: int, options: dict[str, Any]) -> State:
         start = options.get("fen")
         board = chess.Board(start or chess.STARTING_FEN)
         empty = {"start": start, "uci": [], "anchor": {"fen": board.fen(), "ply": 0}}
@@ -148,38 +190,41 @@ class Chess(Game):
             return []
         return [0 if state["fen"].split()[1] == "w" else 1]
 
-    def apply_move(self, state: State, seat: int, move: Move) -> State:
+    def apply_move(self, state: State, seat: int, move: ChessMove) -> State:
         if seat not in self.turn(state):
             raise IllegalMove("it is not your turn")
-        if not isinstance(move, dict) or not set(move) or set(move) - {"uci", "claim_draw"}:
-            raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
-        claim = move.get("claim_draw", False)
-        if not isinstance(claim, bool):
-            raise IllegalMove("claim_draw must be true or false")
         board = board_of(state)
         san, played = list(state["san"]), None
-        if "uci" in move:
-            san.append(self._push(board, move["uci"]))
+        if move.uci is not None:
+            san.append(self._push(board, move.uci))
             played = board.peek().uci()
-        elif not claim:
-            raise IllegalMove('a chess move is {"uci": "e2e4"}, optionally with "claim_draw": true')
-        if not claim:
+        if not move.claim_draw:
             return _state(state, board, san, None, played)
         # FIDE 9.2 and 9.3: the position on the board (after the claimant's
         # move, if they name one) must qualify; a move that *would* repeat
         # does not count until it is played.
-        if board.outcome() is None and board.is_fifty_moves():
-            return _state(state, board, san, "fifty_moves", played)
-        if board.outcome() is None and board.is_repetition(3):
-            return _state(state, board, san, "threefold_repetition", played)
-        if "uci" in move:
-            return _state(state, board, san, None, played)  # FIDE 9.5: a wrong claim's move stands
+        claim = _claimable(board)
+        if claim is not None or played is not None:  # FIDE 9.5: a wrong claim's move stands
+            return _state(state, board, san, claim, played)
         raise IllegalMove("no draw can be claimed: neither threefold repetition nor the fifty-move rule applies")
 
+    def legal_moves(self, state: State, seat: int) -> Iterator[dict[str, Any]]:
+        """Every legal move in UCI notation, sorted, then ``{"claim_draw":
+        true}`` when a draw may be claimed in the position as it stands.
+
+        Not listed, though legal: each move again with ``"claim_draw": true``
+        (it is the same move, plus a claim that succeeds only if the move
+        makes the position qualify)."""
+        if seat not in self.turn(state):
+            return
+        board = board_of(state)
+        for uci in sorted(move.uci() for move in board.legal_moves):
+            yield {"uci": uci}
+        if _claimable(board) is not None:
+            yield {"claim_draw": True}
+
     @staticmethod
-    def _push(board: chess.Board, uci: object) -> str:
-        if not isinstance(uci, str):
-            raise IllegalMove("uci must be a string such as e2e4")
+    def _push(board: chess.Board, uci: str) -> str:
         try:
             parsed = chess.Move.from_uci(uci)
         except (chess.InvalidMoveError, ValueError):

@@ -1,13 +1,15 @@
-"""What each client sees: match data and events filtered through the game's
-views for one seat, or for a spectator (``viewer=None``)."""
+"""What each viewer may see of a match: the match and its events filtered
+through the game's views for one seat, or for a spectator (``viewer=None``).
+Shared by every transport (the socket frames, the HTTP API, the lobby)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from games.rules import get_game
-from games.timeline import Event, MatchData, format_time, next_deadline, remaining_ms, turn
+from games.engine import get_game
+from games.engine.clocks import format_time, next_deadline, remaining_ms
+from games.engine.match import Event, MatchData, Presence, turn
 
 
 def clock_view(data: MatchData, now: datetime) -> dict[str, Any] | None:
@@ -23,9 +25,10 @@ def clock_view(data: MatchData, now: datetime) -> dict[str, Any] | None:
     }
 
 
-def match_view(data: MatchData, viewer: int | None, now: datetime) -> dict[str, Any]:
+def match_view(data: MatchData, presence: Presence, viewer: int | None, now: datetime) -> dict[str, Any]:
+    """The ``match`` object of the protocol, as ``viewer`` may see it at ``now``."""
     game = get_game(data["game"])
-    deadline = next_deadline(data)
+    deadline = next_deadline(data, presence)
     return {
         "id": data["id"],
         "game": data["game"],
@@ -34,7 +37,8 @@ def match_view(data: MatchData, viewer: int | None, now: datetime) -> dict[str, 
         "seats": data["seats"],
         "options": data["options"],
         "players": [
-            {"seat": p["seat"], "id": p["id"], "name": p["name"], "connected": p["connected"]} for p in data["players"]
+            {"seat": p["seat"], "id": p["id"], "name": p["name"], "connected": _connected(presence, p["seat"])}
+            for p in data["players"]
         ],
         "turn": turn(data),
         "state": game.view(data["state"], viewer),
@@ -46,6 +50,11 @@ def match_view(data: MatchData, viewer: int | None, now: datetime) -> dict[str, 
     }
 
 
+def _connected(presence: Presence, seat: int) -> bool:
+    entry = presence.get(seat)
+    return entry is not None and entry["connected"]
+
+
 def event_view(data: MatchData, event: Event, viewer: int | None) -> dict[str, Any]:
     """One logged event as ``viewer`` may see it, given the match ``data`` it
     is shown with (a game may reveal secrets once the match is over)."""
@@ -53,19 +62,3 @@ def event_view(data: MatchData, event: Event, viewer: int | None) -> dict[str, A
     if event["kind"] == "move" and move is not None:
         move = get_game(data["game"]).view_move(data["state"], move, event["seat"], viewer)
     return {"seq": event["seq"], "kind": event["kind"], "seat": event["seat"], "move": move, "at": event["at"]}
-
-
-def event_message(event: Event, data: MatchData, viewer: int | None) -> dict[str, Any]:
-    """The ``event`` message of the WebSocket protocol, for one recipient,
-    with the match as it stood right after the event."""
-    shown = event_view(data, event, viewer)
-    return {
-        "type": "event",
-        "seq": event["seq"],
-        "event": {"kind": shown["kind"], "seat": shown["seat"], "move": shown["move"], "at": shown["at"]},
-        "match": match_view(data, viewer, datetime.fromisoformat(event["at"])),
-    }
-
-
-def snapshot_message(data: MatchData, viewer: int | None, now: datetime) -> dict[str, Any]:
-    return {"type": "snapshot", "match": match_view(data, viewer, now)}

@@ -3,20 +3,33 @@ row. Seat 0 plays red (``"R"``) and moves first, seat 1 yellow (``"Y"``)."""
 
 from __future__ import annotations
 
-from games.rules.base import Game, IllegalMove, Move, Result, State
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from games.engine import Game, IllegalMove, MoveModel, Result, State
 
 COLUMNS, ROWS = 7, 6
 DISCS = ("R", "Y")
 DIRECTIONS = ((0, 1), (1, 0), (1, 1), (1, -1))  # across, up, and both diagonals
 
 
-class ConnectFour(Game):
+class ConnectFourMove(MoveModel):
+    """``{"column": 0..6}``."""
+
+    column: Annotated[int, Field(ge=0, le=COLUMNS - 1)]
+
+
+class ConnectFour(Game[ConnectFourMove]):
     slug = "connect4"
     name = "Connect four"
     min_players = 2
     max_players = 2
+    Move = ConnectFourMove
+    board_script = "classic_games/connect4.js"
 
-    def initial_state(self, seats: int, options: dict) -> State:
+    def initial_state(self, seats: int, options: dict[str, Any]) -> State:
         """``columns[c]`` lists column c's discs from the bottom up."""
         return {"columns": [[] for _ in range(COLUMNS)]}
 
@@ -25,18 +38,13 @@ class ConnectFour(Game):
             return []
         return [sum(len(column) for column in state["columns"]) % 2]
 
-    def apply_move(self, state: State, seat: int, move: Move) -> State:
+    def apply_move(self, state: State, seat: int, move: ConnectFourMove) -> State:
         if seat not in self.turn(state):
             raise IllegalMove("it is not your turn")
-        if not isinstance(move, dict) or set(move) != {"column"}:
-            raise IllegalMove('a connect-four move is {"column": 0..6}')
-        column = move["column"]
-        if not isinstance(column, int) or isinstance(column, bool) or not 0 <= column < COLUMNS:
-            raise IllegalMove(f"column must be an integer from 0 to {COLUMNS - 1}")
-        if len(state["columns"][column]) == ROWS:
-            raise IllegalMove(f"column {column} is full")
+        if len(state["columns"][move.column]) == ROWS:
+            raise IllegalMove(f"column {move.column} is full")
         columns = [list(c) for c in state["columns"]]
-        columns[column].append(DISCS[seat])
+        columns[move.column].append(DISCS[seat])
         return {"columns": columns}
 
     def result(self, state: State) -> Result | None:
@@ -55,3 +63,11 @@ class ConnectFour(Game):
         if all(len(column) == ROWS for column in columns):
             return Result(winner=None, reason="board_full")
         return None
+
+    def legal_moves(self, state: State, seat: int) -> Iterator[dict[str, Any]]:
+        """Every column that is not full, from left to right."""
+        if seat not in self.turn(state):
+            return
+        for column, discs in enumerate(state["columns"]):
+            if len(discs) < ROWS:
+                yield {"column": column}

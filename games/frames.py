@@ -1,0 +1,90 @@
+"""Every frame the server sends a client over a WebSocket, built here and
+nowhere else (as lila-ws's ``ClientIn``): the ``type`` values and fields of
+the README's "Server to client" table.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from games.engine.clocks import parse_time
+from games.engine.errors import ErrorCode
+from games.engine.match import Event, MatchData, Presence
+from games.match_views import event_view, match_view
+
+Frame = dict[str, Any]
+Ref = str | int | None
+
+
+class FrameType(StrEnum):
+    SNAPSHOT = "snapshot"
+    EVENT = "event"
+    ERROR = "error"
+    PRESENCE = "presence"
+    CHAT = "chat"
+    REMATCH = "rematch"
+    LOBBY = "lobby"
+    TOURNAMENT = "tournament"
+    MATCH_READY = "match_ready"
+
+
+def dumps(frame: Frame) -> str:
+    """A frame as the text sent on the wire (compact JSON)."""
+    return json.dumps(frame, separators=(",", ":"))
+
+
+def snapshot(data: MatchData, presence: Presence, viewer: int | None, now: datetime) -> Frame:
+    return {"type": FrameType.SNAPSHOT, "match": match_view(data, presence, viewer, now)}
+
+
+def event(event: Event, data: MatchData, presence: Presence, viewer: int | None, ref: Ref = None) -> Frame:
+    """One logged event for one recipient, with the match as it stood right
+    after it; ``ref`` echoes the sender's own message."""
+    shown = event_view(data, event, viewer)
+    frame: Frame = {
+        "type": FrameType.EVENT,
+        "seq": event["seq"],
+        "event": {"kind": shown["kind"], "seat": shown["seat"], "move": shown["move"], "at": shown["at"]},
+        "match": match_view(data, presence, viewer, parse_time(event["at"])),
+    }
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def error(code: ErrorCode | str, message: str, ref: Ref = None, retry_after: int | None = None) -> Frame:
+    frame: Frame = {"type": FrameType.ERROR, "code": code, "message": message, "ref": ref}
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
+    return frame
+
+
+def presence(seat: int, connected: bool, seq: int) -> Frame:
+    return {"type": FrameType.PRESENCE, "seat": seat, "connected": connected, "seq": seq}
+
+
+def chat(seq: int, seat: int | None, name: str, text: str, at: str) -> Frame:
+    return {"type": FrameType.CHAT, "seq": seq, "seat": seat, "name": name, "text": text, "at": at}
+
+
+def rematch(data: MatchData, presence: Presence, viewer: int | None, now: datetime) -> Frame:
+    return {"type": FrameType.REMATCH, "match": match_view(data, presence, viewer, now)}
+
+
+def lobby(matches: list[dict[str, Any]], at: str) -> Frame:
+    return {"type": FrameType.LOBBY, "matches": matches, "at": at}
+
+
+def tournament(view: dict[str, Any]) -> Frame:
+    return {"type": FrameType.TOURNAMENT, "tournament": view}
+
+
+def match_ready(tournament_id: int, data: MatchData, presence: Presence, viewer: int | None, now: datetime) -> Frame:
+    return {
+        "type": FrameType.MATCH_READY,
+        "tournament": tournament_id,
+        "match": match_view(data, presence, viewer, now),
+    }
