@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets to the games' consumers."""
+"""ASGI entry point: HTTP goes to Django, WebSockets to the apps' consumers
+(each app's ``routing.websocket_urlpatterns``)."""
 
 import os
 
@@ -9,7 +10,11 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter  # noqa: E402
 
+from games import routing as games_routing  # noqa: E402
 from games.background import with_background_tasks  # noqa: E402
-from games.routing import websocket_application  # noqa: E402
+from tournaments import routing as tournaments_routing  # noqa: E402
 
+websocket_application = games_routing.socket_application(
+    games_routing.websocket_urlpatterns, tournaments_routing.websocket_urlpatterns
+)
 application = with_background_tasks(ProtocolTypeRouter({"http": django_asgi_app, "websocket": websocket_application}))

@@ -1,24 +1,27 @@
 from django.contrib import admin
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from games import monitoring
 from games.api import api
 from games.http_errors import json_error_urls, unknown_url
-from games.views import lobby, match_page, replay_page, tournament_page
-from games.webhooks import payments_webhook, stripe_webhook
+from games.views import lobby, match_page, replay_page
+from tournaments.api import router as tournaments_api
+
+# The tournaments app's endpoints join the one API (/api/tournaments...), so
+# they share its authentication, error envelope and OpenAPI schema.
+api.add_router("", tournaments_api)
 
 urlpatterns = [
     path("", lobby, name="lobby"),
     path("matches/<int:match_id>/", match_page, name="match"),
     path("matches/<int:match_id>/replay/", replay_page, name="replay"),
-    path("tournaments/<int:tournament_id>/", tournament_page, name="tournament"),
+    path("", include("tournaments.urls")),
     path("admin/", admin.site.urls),
     path("health/live", monitoring.live, name="health-live"),
     path("health/ready", monitoring.ready, name="health-ready"),
     path("metrics", monitoring.metrics, name="metrics"),
     path("api/", json_error_urls(api.urls)),
-    path("webhooks/stripe", stripe_webhook, name="stripe-webhook"),
-    path("webhooks/payments/<str:provider>", payments_webhook, name="payments-webhook"),
+    path("", include("payments.urls")),
     # Last: any other path under the JSON prefixes is a JSON 404.
     re_path(r"^(?:api|webhooks)/", unknown_url),
 ]

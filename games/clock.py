@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from channels.db import database_sync_to_async
@@ -28,10 +29,33 @@ from django.utils import timezone
 
 from games import services
 from games.presence import sweep_stale
-from games.tournaments import start_due
 
 logger = logging.getLogger(__name__)
 SWEEP_EVERY_SECONDS = 1.0
+
+# Periodic work other apps add to every sweep (see every_sweep).
+_sweep_tasks: list[Callable[[], object]] = []
+
+
+def every_sweep(task: Callable[[], object]) -> Callable[[], object]:
+    """Run ``task`` (synchronous; it may use the database) in every sweep of
+    the clock loop, about once a second, wherever a clock loop runs (the
+    worker, or each server process). This is how another app adds timed
+    work (say, starting what is scheduled) without the engine knowing it:
+    its ``AppConfig.ready`` registers the task. Registering a task twice
+    runs it once. Returns ``task``, so it also works as a decorator."""
+    if task not in _sweep_tasks:
+        _sweep_tasks.append(task)
+    return task
+
+
+def _run_sweep_tasks() -> None:
+    """Each registered task, a failure in one logged without stopping the others."""
+    for task in list(_sweep_tasks):
+        try:
+            task()
+        except Exception:
+            logger.exception("clock sweep task %s failed", getattr(task, "__qualname__", task))
 
 
 def sweep_period() -> float:
@@ -53,8 +77,8 @@ def settle_due(now: datetime | None = None) -> int:
 
 async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
     """Settle due deadlines every ``poll`` seconds; every second, also sweep
-    dead servers' sockets and start tournaments whose time has come; until
-    ``stop`` is set."""
+    dead servers' sockets and run the tasks apps registered with
+    :func:`every_sweep`; until ``stop`` is set."""
     loop = asyncio.get_running_loop()
     next_sweep = loop.time()
     while stop is None or not stop.is_set():
@@ -62,7 +86,7 @@ async def run_clock(poll: float, stop: asyncio.Event | None = None) -> None:
             if loop.time() >= next_sweep:
                 next_sweep = loop.time() + sweep_period()
                 await database_sync_to_async(sweep_stale)()
-                await database_sync_to_async(start_due)()
+                await database_sync_to_async(_run_sweep_tasks)()
             await database_sync_to_async(settle_due)()
         except Exception:
             logger.exception("clock tick failed")

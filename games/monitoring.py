@@ -37,9 +37,17 @@ MOVE_LATENCY = Histogram(
 )
 RESYNCS = Counter("games_resyncs_total", "Resyncs served to sockets (asked for, or a gap filled)")
 RATE_LIMITED = Counter("games_rate_limited_total", "Requests refused by a rate limit or quota", ["limit"])
-WEBHOOK_DELIVERIES = Counter("games_webhook_deliveries_total", "Payment webhook deliveries by outcome", ["outcome"])
 OPEN_SOCKETS = Gauge("games_open_sockets", "WebSockets open in this process, by kind", ["kind"])
-SOCKET_KINDS = {"MatchConsumer": "match", "LobbyConsumer": "lobby", "TournamentConsumer": "tournament"}
+# Consumer class name -> the ``kind`` label its open sockets are counted under.
+SOCKET_KINDS = {"MatchConsumer": "match", "LobbyConsumer": "lobby"}
+
+
+def count_sockets_as(kind: str, *consumer_names: str) -> None:
+    """Count the open sockets of the consumer classes named ``consumer_names``
+    under ``kind`` in ``games_open_sockets`` (an app's ``AppConfig.ready``
+    registers its own consumers). By name, so registering imports nothing."""
+    for name in consumer_names:
+        SOCKET_KINDS[name] = kind
 
 
 class DatabaseCollector(Collector):

@@ -12,7 +12,7 @@ from channels.routing import URLRouter
 from django.conf import settings
 from django.urls import path, re_path
 
-from games.consumers import LobbyConsumer, MatchConsumer, TournamentConsumer
+from games.consumers import LobbyConsumer, MatchConsumer
 from games.ws_auth import BrowserOriginValidator, TicketAuthMiddleware
 
 logger = logging.getLogger(__name__)
@@ -28,12 +28,17 @@ async def refuse_unknown_path(scope: dict[str, Any], receive: Any, send: Any) ->
 
 websocket_urlpatterns = [
     path("ws/matches/<int:match_id>/", MatchConsumer.as_asgi()),
-    path("ws/tournaments/<int:tournament_id>/", TournamentConsumer.as_asgi()),
     path("ws/lobby/", LobbyConsumer.as_asgi()),
-    re_path(r"", refuse_unknown_path),  # last: every other path
 ]
 
-websocket_application = BrowserOriginValidator(
-    AuthMiddlewareStack(TicketAuthMiddleware(URLRouter(websocket_urlpatterns))),
-    settings.WEBSOCKET_ALLOWED_ORIGINS,
-)
+
+def socket_application(*route_lists: list[Any]) -> Any:
+    """The WebSocket side of the site (``gameproject/asgi.py`` passes every
+    app's ``websocket_urlpatterns``): the origin check, session and ticket
+    authentication, then the first route that matches; any other path is
+    refused."""
+    routes = [route for routes in route_lists for route in routes]
+    return BrowserOriginValidator(
+        AuthMiddlewareStack(TicketAuthMiddleware(URLRouter([*routes, re_path(r"", refuse_unknown_path)]))),
+        settings.WEBSOCKET_ALLOWED_ORIGINS,
+    )

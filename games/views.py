@@ -53,7 +53,3 @@ def match_page(request: HttpRequest, match_id: int) -> HttpResponse:
 
 def replay_page(request: HttpRequest, match_id: int) -> HttpResponse:
     return page(request, "games/replay.html", match_id=match_id)
-
-
-def tournament_page(request: HttpRequest, tournament_id: int) -> HttpResponse:
-    return page(request, "games/tournament.html", tournament_id=tournament_id)

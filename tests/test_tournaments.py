@@ -4,6 +4,7 @@ bracket socket watches every step."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 from collections.abc import Callable
@@ -18,9 +19,11 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from games import services, tournaments
-from games.models import Entry, Match, Pairing, Player, Tournament
+from games import services
+from games.models import Match, Player
 from tests.conftest import open_path
+from tournaments import services as tournaments
+from tournaments.models import BracketMatch, Entry, Pairing, Tournament
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -141,14 +144,14 @@ def test_a_drawn_match_is_replayed_with_seats_swapped(alice: Player, bob: Player
     tournaments.enter(cup.pk, alice)
     tournaments.enter(cup.pk, bob)
     tournaments.start(cup.pk)
-    first = Match.objects.get(pairing__tournament=cup)
+    first = Match.objects.get(bracket__pairing__tournament=cup)
     for player, cell in zip([alice, bob] * 5, [0, 1, 2, 4, 3, 5, 7, 6, 8], strict=False):
-        services.apply_move(first.pk, player, {"cell": cell})
+        services.play_move(first.pk, player, {"cell": cell})
     assert Match.objects.get(pk=first.pk).result["winner"] is None
-    tiebreak = Match.objects.exclude(pk=first.pk).get(pairing__tournament=cup)
+    tiebreak = Match.objects.exclude(pk=first.pk).get(bracket__pairing__tournament=cup)
     assert [s.player_id for s in tiebreak.seats.order_by("seat")] == [bob.pk, alice.pk]
     for player, cell in zip([bob, alice] * 3, X_WINS, strict=False):
-        services.apply_move(tiebreak.pk, player, {"cell": cell})
+        services.play_move(tiebreak.pk, player, {"cell": cell})
     done = Tournament.objects.get(pk=cup.pk)
     assert (done.status, done.winner_id) == ("finished", bob.pk)
     assert tournaments.tournament_view(done)["bracket"][0]["matches"][0]["games"] == [first.pk, tiebreak.pk]
@@ -175,6 +178,25 @@ def test_the_clock_starts_tournaments_at_their_start_time(alice: Player, bob: Pl
     assert Tournament.objects.get(pk=due.pk).status == "running"
     assert Tournament.objects.get(pk=later.pk).status == "registration"
     assert Pairing.objects.filter(tournament=due).count() == 1
+
+
+async def test_the_clock_loop_runs_start_due_as_the_tournaments_app_registered_it(
+    alice: Player, bob: Player, clock_loop: None
+) -> None:
+    """The engine's clock knows nothing of tournaments: the app's ``ready``
+    registered ``start_due`` with ``games.clock.every_sweep``."""
+    due = await database_sync_to_async(free_cup)()
+    for player in (alice, bob):
+        await database_sync_to_async(tournaments.enter)(due.pk, player)
+    await Tournament.objects.filter(pk=due.pk).aupdate(starts_at=timezone.now() - timedelta(seconds=1))
+    for _ in range(100):
+        status = (await Tournament.objects.aget(pk=due.pk)).status
+        if status != "registration":
+            break
+        await asyncio.sleep(0.05)
+    assert status == "running"
+    first = await BracketMatch.objects.select_related("pairing").aget(pairing__tournament=due)
+    assert (first.pairing.round, first.pairing.slot) == (1, 0)
 
 
 async def test_tournament_socket_for_unknown_tournament_closes_4404(transactional_db: None) -> None:
@@ -255,3 +277,22 @@ async def test_a_paid_tournament_of_eight_played_over_websockets(
     await watcher.close()
     for socket in own.values():
         await socket.close()
+
+
+def test_staff_run_tournaments_from_their_own_admin(alice: Player, bob: Player) -> None:
+    staff = Client()
+    staff.force_login(get_user_model().objects.create_superuser("staff", "staff@example.com", "pw"))
+    cup = free_cup()
+    for player in (alice, bob):
+        tournaments.enter(cup.pk, player)
+    Entry.objects.filter(player=bob).update(status="refund_due")
+    page = staff.get(f"/admin/tournaments/tournament/{cup.pk}/change/").content.decode()
+    assert "alice" in page and "bob" in page  # the entries, inline
+    flagged = staff.get("/admin/tournaments/entry/?needs_staff=yes").content.decode()
+    assert "bob in Cup" in flagged and "alice in Cup" not in flagged
+    Entry.objects.filter(player=bob).update(status="confirmed")
+    started = staff.post(
+        "/admin/tournaments/tournament/", {"action": "start", "_selected_action": [cup.pk]}, follow=True
+    )
+    assert "Cup: running" in started.content.decode()
+    assert Tournament.objects.get(pk=cup.pk).status == "running"

@@ -16,10 +16,12 @@ import stripe
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from games import payments
-from games.models import Entry, PaymentEvent, Player, Tournament
-from games.tournaments import create_tournament, enter
+from games.models import Player
+from payments import services as payments
+from payments.models import PaymentEvent
 from tests.conftest import race
+from tournaments.models import Entry, Tournament
+from tournaments.services import create_tournament, enter
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -469,7 +471,7 @@ def test_a_forged_delivery_is_stored_whatever_its_bytes(staff: Client, provider:
     stored = PaymentEvent.objects.get()
     assert (stored.provider, stored.signature_valid, stored.outcome) == (provider, False, "invalid_signature")
     assert stored.raw == body  # byte for byte, as the gateway (or the forger) sent it
-    page = staff.get(f"/admin/games/paymentevent/{stored.pk}/change/")
+    page = staff.get(f"/admin/payments/paymentevent/{stored.pk}/change/")
     assert page.status_code == 200
     assert "\ufffd" in page.content.decode()  # what could not be shown as text is shown as the replacement mark
 
@@ -477,5 +479,5 @@ def test_a_forged_delivery_is_stored_whatever_its_bytes(staff: Client, provider:
 def test_the_admin_shows_a_deeply_nested_body(staff: Client, entry: Entry) -> None:
     body = "[" * 5000 + "]" * 5000
     post_stripe(body)
-    page = staff.get(f"/admin/games/paymentevent/{PaymentEvent.objects.get().pk}/change/")
+    page = staff.get(f"/admin/payments/paymentevent/{PaymentEvent.objects.get().pk}/change/")
     assert page.status_code == 200 and "[[[[" in page.content.decode()

@@ -12,6 +12,10 @@ Bracket rules (documented in the README):
   swapped, as often as needed; the next match's winner moves on.
 * Fewer than two confirmed entries at the start cancels the tournament, and
   paid entries become ``refund_due``.
+
+The engine tells this module a match ended through ``games.signals.match_ended``
+(connected in ``TournamentsConfig.ready``); the clock loop runs
+:func:`start_due` every sweep (registered there too).
 """
 
 from __future__ import annotations
@@ -22,15 +26,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.dispatch import receiver
 from django.utils import timezone
 
-from games import services, timeline
-from games.broadcast import send_to_group
-from games.errors import GameError
-from games.models import Entry, Match, Pairing, Player, Tournament
-from games.rules import InvalidOptions, UnknownGame, get_game
-from games.signals import match_ended
+from games import services
+from games.broadcast import match_ready_broadcast, send_to_group
+from games.engine import InvalidOptions, UnknownGame, get_game
+from games.engine.clocks import format_time
+from games.engine.errors import GameError
+from games.engine.options import validate_options
+from games.models import Match, Player
+from tournaments.models import BracketMatch, Entry, Pairing, Tournament
 
 CURRENCY_LENGTH = 3
 
@@ -54,20 +59,20 @@ def tournament_view(tournament: Tournament) -> dict[str, Any]:
     """The public view of a tournament, entries and bracket included."""
     entries = list(tournament.entries.select_related("player"))
     by_id = {entry.pk: entry for entry in entries}
-    pairings = list(tournament.pairings.prefetch_related("matches"))
+    pairings = list(tournament.pairings.prefetch_related("bracket_matches"))
     rounds: dict[int, list[dict[str, Any]]] = {}
     for pairing in pairings:
         sides = [by_id.get(pairing.entry_a_id), by_id.get(pairing.entry_b_id)]
-        matches = sorted(pairing.matches.all(), key=lambda m: m.pk)
-        current = matches[-1] if matches else None
+        games = sorted(link.match_id for link in pairing.bracket_matches.all())
+        current = games[-1] if games else None
         rounds.setdefault(pairing.round, []).append(
             {
                 "slot": pairing.slot,
                 "players": [_player(side.player) if side else None for side in sides],
-                "match": current.pk if current else None,
+                "match": current,
                 "status": _pairing_status(pairing, current),
                 "winner": _player(by_id[pairing.winner_id].player) if pairing.winner_id else None,
-                "games": [m.pk for m in matches],
+                "games": games,
             }
         )
     return {
@@ -78,7 +83,7 @@ def tournament_view(tournament: Tournament) -> dict[str, Any]:
         "entry_fee": tournament.entry_fee,
         "currency": tournament.currency,
         "capacity": tournament.capacity,
-        "starts_at": timeline.format_time(tournament.starts_at) if tournament.starts_at else None,
+        "starts_at": format_time(tournament.starts_at) if tournament.starts_at else None,
         "status": tournament.status,
         "seq": tournament.seq,
         "confirmed": sum(entry.status == Entry.Status.CONFIRMED for entry in entries),
@@ -110,10 +115,10 @@ def payment_instructions(entry: Entry, tournament: Tournament) -> dict[str, Any]
     }
 
 
-def _pairing_status(pairing: Pairing, current: Match | None) -> str:
+def _pairing_status(pairing: Pairing, current_match: int | None) -> str:
     if pairing.winner_id:
-        return "bye" if current is None else "finished"
-    if current is not None:
+        return "bye" if current_match is None else "finished"
+    if current_match is not None:
         return "active"
     return "pending"
 
@@ -123,6 +128,10 @@ def get_tournament(tournament_id: int) -> Tournament:
     if tournament is None:
         raise GameError("not_found", f"no tournament {tournament_id}")
     return tournament
+
+
+def tournament_snapshot(tournament_id: int) -> dict[str, Any]:
+    return tournament_view(get_tournament(tournament_id))
 
 
 # --- writing ---------------------------------------------------------------
@@ -143,7 +152,7 @@ def changed(tournament: Tournament) -> None:
     tournament_id = tournament.pk
 
     def push() -> None:
-        view = tournament_view(get_tournament(tournament_id))
+        view = tournament_snapshot(tournament_id)
         send_to_group(tournament_group(tournament_id), {"type": "tournament.changed", "tournament": view})
 
     transaction.on_commit(push, robust=True)
@@ -160,7 +169,7 @@ def create_tournament(
 ) -> Tournament:
     try:
         get_game(game)
-        options = timeline.validate_options(game, options)
+        options = validate_options(game, options)
     except UnknownGame:
         raise GameError("unknown_game", f"unknown game {game!r}") from None
     except InvalidOptions as problem:
@@ -260,10 +269,13 @@ def _build_bracket(tournament: Tournament, seeded: list[Entry]) -> None:
 
 
 def _play(tournament: Tournament, pairing: Pairing, entries: list[Entry]) -> None:
+    """Start the pairing's next match, with both players seated, and tell
+    each of them on their tournament sockets once it is committed."""
     players = [entry.player for entry in entries]
-    data = services.start_match(players, tournament.game, tournament.options, pairing=pairing)
+    started = services.start_match(players, tournament.game, tournament.options)
+    BracketMatch.objects.create(match_id=started.match["id"], pairing=pairing)
     for seat, player in enumerate(players):
-        message = {"type": "tournament.match", "tournament": tournament.pk, "match": data, "seat": seat}
+        message = match_ready_broadcast(tournament.pk, started, seat)
         transaction.on_commit(lambda p=player, m=message: send_to_group(player_group(p.pk), m), robust=True)
 
 
@@ -285,13 +297,14 @@ def _advance(tournament: Tournament, pairing: Pairing, winner: Entry) -> None:
         _play(tournament, following, [following.entry_a, following.entry_b])
 
 
-@receiver(match_ended)
 def on_match_ended(sender: Any, match: Match, data: dict[str, Any], **kwargs: Any) -> None:
     """A bracket match ended: advance its winner, or replay a draw (or an
-    aborted match) with the seats swapped. Runs in the match's transaction."""
-    if match.pairing_id is None:
+    aborted match) with the seats swapped. Runs in the match's transaction
+    (a ``games.signals.match_ended`` receiver)."""
+    link = BracketMatch.objects.filter(match_id=match.pk).first()
+    if link is None:
         return
-    pairing = Pairing.objects.select_related("entry_a__player", "entry_b__player").get(pk=match.pairing_id)
+    pairing = Pairing.objects.select_related("entry_a__player", "entry_b__player").get(pk=link.pairing_id)
     tournament = lock_tournament(pairing.tournament_id)
     if pairing.winner_id or tournament.status != Tournament.Status.RUNNING:
         return
@@ -311,7 +324,7 @@ def on_match_ended(sender: Any, match: Match, data: dict[str, Any], **kwargs: An
 
 
 def start_due(now: datetime | None = None) -> int:
-    """Start every tournament whose start time has come (the clock loop)."""
+    """Start every tournament whose start time has come (run by the clock loop)."""
     due = Tournament.objects.filter(status=Tournament.Status.REGISTRATION, starts_at__lte=now or timezone.now())
     started = 0
     for tournament_id in due.values_list("pk", flat=True):

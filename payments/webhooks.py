@@ -44,13 +44,16 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
+from prometheus_client import Counter
 
-from games import payments
 from games.http_errors import json_errors
-from games.models import PaymentEvent
-from games.monitoring import WEBHOOK_DELIVERIES
+from payments import services
+from payments.models import PaymentEvent
 
 logger = logging.getLogger(__name__)
+
+# Served by /metrics with every other metric of the process (the default registry).
+WEBHOOK_DELIVERIES = Counter("games_webhook_deliveries_total", "Payment webhook deliveries by outcome", ["outcome"])
 
 STRIPE_TOLERANCE_SECONDS = 300
 PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -200,7 +203,7 @@ def _stripe_object(payload: Payload) -> Payload:
     return found
 
 
-NOT_AN_ENTRY = (payments.FLAGGED, "the checkout session has no client_reference_id: not a tournament entry")
+NOT_AN_ENTRY = (services.FLAGGED, "the checkout session has no client_reference_id: not a tournament entry")
 
 
 def _session_paid(session: Payload) -> tuple[str, str]:
@@ -209,7 +212,7 @@ def _session_paid(session: Payload) -> tuple[str, str]:
     payment_intent = _text(session, "payment_intent", PAYMENT_INTENT_LENGTH)
     if reference is None:
         return NOT_AN_ENTRY
-    return payments.payment_succeeded(reference, amount, currency, payment_intent)
+    return services.payment_succeeded(reference, amount, currency, payment_intent)
 
 
 def _session_pending(session: Payload, note: str) -> tuple[str, str]:
@@ -217,7 +220,7 @@ def _session_pending(session: Payload, note: str) -> tuple[str, str]:
     payment_intent = _text(session, "payment_intent", PAYMENT_INTENT_LENGTH)
     if reference is None:
         return NOT_AN_ENTRY
-    return payments.payment_pending(reference, payment_intent, note)
+    return services.payment_pending(reference, payment_intent, note)
 
 
 def on_checkout_completed(payload: Payload) -> tuple[str, str]:
@@ -236,8 +239,8 @@ def on_charge_refunded(payload: Payload) -> tuple[str, str]:
     charge = _stripe_object(payload)
     payment_intent = _required_text(charge, "payment_intent", PAYMENT_INTENT_LENGTH)
     if charge.get("refunded") is not True:
-        return payments.FLAGGED, f"partial refund of {_amount(charge, 'amount_refunded')} on {payment_intent}"
-    return payments.payment_refunded(payment_intent=payment_intent)
+        return services.FLAGGED, f"partial refund of {_amount(charge, 'amount_refunded')} on {payment_intent}"
+    return services.payment_refunded(payment_intent=payment_intent)
 
 
 STRIPE_HANDLERS: dict[str, Handler] = {
@@ -271,11 +274,11 @@ def _standard_data(payload: Payload) -> Payload:
 def on_standard_succeeded(payload: Payload) -> tuple[str, str]:
     data = _standard_data(payload)
     reference = _required_text(data, "reference", REFERENCE_LENGTH)
-    return payments.payment_succeeded(reference, _amount(data, "amount"), _currency(data))
+    return services.payment_succeeded(reference, _amount(data, "amount"), _currency(data))
 
 
 def on_standard_refunded(payload: Payload) -> tuple[str, str]:
-    return payments.payment_refunded(reference=_required_text(_standard_data(payload), "reference", REFERENCE_LENGTH))
+    return services.payment_refunded(reference=_required_text(_standard_data(payload), "reference", REFERENCE_LENGTH))
 
 
 STANDARD_HANDLERS: dict[str, Handler] = {

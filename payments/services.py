@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from games.models import Entry, PaymentEvent
-from games.tournaments import changed, confirmed_count, lock_tournament
+from payments.models import PaymentEvent
+from tournaments.models import Entry
+from tournaments.services import changed, confirmed_count, lock_tournament
 
 Outcome = tuple[str, str]
 PROCESSED, FLAGGED = PaymentEvent.Outcome.PROCESSED, PaymentEvent.Outcome.FLAGGED
