@@ -10,26 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
+from django.templatetags.static import static
 from django.utils import timezone
 from ninja import NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from games import http_errors, quotas, services, tournaments
+from games import http_errors, lobby, quotas, services
 from games.accounts import create_guest, issue_ticket
 from games.api_auth import PLAYER_AUTH, optional_player
-from games.lobby import open_matches
-from games.models import Match, Player, Tournament
-from games.payloads import event_view, match_view
+from games.engine import Game, all_games
+from games.engine.errors import ErrorCode
+from games.engine.match import Status as MatchStatus
+from games.engine.match import seat_of
+from games.match_views import event_view, match_view
+from games.models import Player
 from games.replays import replay_json
-from games.rules import GAMES
 from games.schemas import (
     CreateMatchIn,
     CreatePlayerIn,
-    CreateTournamentIn,
-    EntryCreatedOut,
     ErrorOut,
     EventsAfterIn,
     EventsOut,
@@ -41,40 +41,9 @@ from games.schemas import (
     PlayerOut,
     ReplayOut,
     TicketOut,
-    TournamentForCallerOut,
-    TournamentOut,
-    TournamentsOut,
 )
-from games.timeline import seat_of
 
 api = NinjaAPI(title="Game backend", version="1", urls_namespace="api")
-
-STATUS_FOR_CODE = {
-    "bad_request": 400,
-    "unknown_game": 400,
-    "invalid_options": 400,
-    "not_authenticated": 401,
-    "not_a_player": 403,
-    "csrf_failed": 403,
-    "forbidden": 403,
-    "not_found": 404,
-    "registration_closed": 409,
-    "already_entered": 409,
-    "tournament_full": 409,
-    "draw_not_allowed": 409,
-    "no_draw_offer": 409,
-    "rematch_requested": 409,
-    "match_full": 409,
-    "match_not_active": 409,
-    "not_your_turn": 409,
-    "stale_seq": 409,
-    "illegal_move": 422,
-    "too_many_open_matches": 429,
-    "rate_limited": 429,
-    "method_not_allowed": 405,
-    "request_too_large": 413,
-    "internal_error": 500,
-}
 
 
 def answers(ok: dict[int, Any], *errors: int) -> dict[Any, Any]:
@@ -91,7 +60,7 @@ AS_PLAYER = (401, 403)
 
 def error_response(request: HttpRequest, code: str, message: str, status: int | None = None) -> HttpResponse:
     return api.create_response(
-        request, {"error": {"code": code, "message": message}}, status=status or STATUS_FOR_CODE.get(code, 400)
+        request, {"error": {"code": code, "message": message}}, status=status or ErrorCode(code).http_status
     )
 
 
@@ -149,9 +118,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, "bad_request", str(exc), exc.status_code)
 
 
-def _match_for(data: dict[str, Any], player: Player | None) -> dict[str, Any]:
+def _match_for(now: services.Current, player: Player | None) -> dict[str, Any]:
     """The match as ``player`` (or a spectator) may see it, clocks as of now."""
-    return match_view(data, seat_of(data, player.pk if player else None), timezone.now())
+    viewer = seat_of(now.match, player.pk if player else None)
+    return match_view(now.match, now.presence, viewer, timezone.now())
 
 
 @api.post("/players", response=answers({201: PlayerOut}, *WITH_BODY, 429), auth=None)
@@ -164,31 +134,26 @@ def create_player(request: HttpRequest, body: CreatePlayerIn) -> Status:
 
 @api.get("/games", response=answers({200: GamesOut}), auth=None)
 def list_games(request: HttpRequest) -> dict:
-    return {
-        "games": [
-            {
-                "slug": g.slug,
-                "name": g.name,
-                "min_players": g.min_players,
-                "max_players": g.max_players,
-                "allows_draw_offers": g.allows_draw_offers,
-            }
-            for g in GAMES.values()
-        ]
-    }
+    return {"games": [{**game.describe(), "board_url": board_url(game)} for game in all_games()]}
+
+
+def board_url(game: Game) -> str | None:
+    """Where a browser loads the game's board script: its static URL (hashed
+    names included, once collected), or None for the generic board."""
+    return static(game.board_script) if game.board_script else None
 
 
 @api.post("/matches", response=answers({201: MatchOut}, *WITH_BODY, *AS_PLAYER, 429), auth=PLAYER_AUTH)
 def create_match(request: HttpRequest, body: CreateMatchIn) -> Status:
     limit_address(request, "address_match_creation", "matches created from your address")
-    data = services.create_match(request.auth, body.game, body.options, body.seats)
-    return Status(201, _match_for(data, request.auth))
+    created = services.create_match(request.auth, body.game, body.options, body.seats)
+    return Status(201, _match_for(created, request.auth))
 
 
 @api.get("/matches", response=answers({200: MatchesOut}, 400), auth=None)
 def list_matches(request: HttpRequest, query: Query[MatchListIn]) -> dict:
     """Matches in one status (waiting ones: the lobby), newest first."""
-    return {"matches": open_matches(query.game, query.status)}
+    return {"matches": lobby.list_matches(query.game, query.status)}
 
 
 @api.post("/matches/{match_id}/join", response=answers({200: MatchOut}, *AS_PLAYER, 404, 409, 429), auth=PLAYER_AUTH)
@@ -204,10 +169,10 @@ def get_match(request: HttpRequest, match_id: int) -> dict:
 
 @api.get("/matches/{match_id}/events", response=answers({200: EventsOut}, 400, 404), auth=None)
 def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]) -> dict:
-    data, events = services.events_after(match_id, query.after)
+    now, events = services.events_after(match_id, query.after)
     player = optional_player(request)
-    viewer = seat_of(data, player.pk if player else None)
-    return {"seq": data["seq"], "events": [event_view(data, event, viewer) for event in events]}
+    viewer = seat_of(now.match, player.pk if player else None)
+    return {"seq": now.match["seq"], "events": [event_view(now.match, event, viewer) for event in events]}
 
 
 @api.get("/matches/{match_id}/replay", response=answers({200: ReplayOut}, 400, 404, 409, 429), auth=None)
@@ -216,8 +181,8 @@ def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
     right after it, rebuilt from the log: for stepping through a game."""
     limit_address(request, "address_replays", "replays requested from your address")
     match = services.get_match(match_id)
-    if match.status not in (Match.Status.FINISHED, Match.Status.ABORTED):
-        raise services.GameError("match_not_active", "a replay is available once the match is over")
+    if not MatchStatus(match.status).over:
+        raise services.GameError(ErrorCode.MATCH_NOT_ACTIVE, "a replay is available once the match is over")
     return HttpResponse(replay_json(match, optional_player(request)), content_type="application/json")
 
 
@@ -228,8 +193,8 @@ def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
 )
 def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
     limit_player(request.auth)
-    broadcast = services.apply_move(match_id, request.auth, body.move, body.seq)
-    return _match_for(broadcast["match"], request.auth)
+    step = services.play_move(match_id, request.auth, body.move, body.seq)
+    return _match_for(services.Current(step.match, step.presence), request.auth)
 
 
 @api.post("/tickets", response=answers({200: TicketOut}, *AS_PLAYER, 429), auth=PLAYER_AUTH)
@@ -237,60 +202,3 @@ def create_ticket(request: HttpRequest) -> dict:
     limit_player(request.auth)
     ticket, expires_in = issue_ticket(request.auth)
     return {"ticket": ticket, "expires_in": expires_in}
-
-
-def _require_staff(player: Player) -> None:
-    if not player.user.is_staff:
-        raise services.GameError("forbidden", "only staff may do this (see manage.py apitoken)")
-
-
-@api.post("/tournaments", response=answers({201: TournamentOut}, *WITH_BODY, *AS_PLAYER), auth=PLAYER_AUTH)
-def create_tournament(request: HttpRequest, body: CreateTournamentIn) -> Status:
-    _require_staff(request.auth)
-    tournament = tournaments.create_tournament(
-        body.name, body.game, body.options, body.entry_fee, body.currency, body.capacity, body.starts_at
-    )
-    return Status(201, tournaments.tournament_view(tournament))
-
-
-@api.get("/tournaments", response=answers({200: TournamentsOut}), auth=None)
-def list_tournaments(request: HttpRequest) -> dict:
-    recent = Tournament.objects.select_related("winner")[:100]
-    return {"tournaments": [tournaments.tournament_view(t) for t in recent]}
-
-
-@api.get("/tournaments/{tournament_id}", response=answers({200: TournamentForCallerOut}, 400, 404), auth=None)
-def get_tournament(request: HttpRequest, tournament_id: int) -> dict:
-    """The tournament, and the caller's own entry with its payment instructions."""
-    tournament = tournaments.get_tournament(tournament_id)
-    return {
-        **tournaments.tournament_view(tournament),
-        "my_entry": tournaments.entry_of(tournament, optional_player(request)),
-    }
-
-
-@api.post(
-    "/tournaments/{tournament_id}/entries",
-    response=answers({201: EntryCreatedOut}, *AS_PLAYER, 404, 409),
-    auth=PLAYER_AUTH,
-)
-def enter_tournament(request: HttpRequest, tournament_id: int) -> Status:
-    entry = tournaments.enter(tournament_id, request.auth)
-    tournament = entry.tournament
-    payment = None
-    if tournament.entry_fee:
-        payment = {
-            "provider": settings.PAYMENTS_PROVIDER,
-            "client_reference_id": entry.client_reference_id,
-            "amount": tournament.entry_fee,
-            "currency": tournament.currency,
-        }
-    return Status(201, {"entry": {"id": entry.pk, "status": entry.status}, "payment": payment})
-
-
-@api.post(
-    "/tournaments/{tournament_id}/start", response=answers({200: TournamentOut}, *AS_PLAYER, 404, 409), auth=PLAYER_AUTH
-)
-def start_tournament(request: HttpRequest, tournament_id: int) -> dict:
-    _require_staff(request.auth)
-    return tournaments.tournament_view(tournaments.start(tournament_id))

@@ -21,7 +21,6 @@ from games.inputs import check_json, check_text
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: every seq, count and amount column
 SMALLINT_MAX = 2**15 - 1  # PostgreSQL's smallint: seat numbers and counts
-MAX_ENTRY_FEE = 99_999_999  # in minor units: the most a payment gateway takes in one payment (Stripe's limit)
 MAX_UTC_OFFSET = timedelta(hours=14)  # the widest offset of any real time zone (PostgreSQL stores up to 15:59)
 EARLIEST_START = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST_START = datetime(2100, 1, 1, tzinfo=UTC)
@@ -68,8 +67,6 @@ StartTime = Annotated[datetime, AfterValidator(_start_time)]
 SeqNumber = Annotated[StrictInt, Field(ge=0, le=INT_MAX)]
 GameSlug = safe_text(max_length=GAME_SLUG_LENGTH)
 PlayerName = safe_text(strip=True, min_length=1, max_length=40)  # Player.name
-TournamentName = safe_text(strip=True, min_length=1, max_length=100)  # Tournament.name
-Currency = safe_text(max_length=3, pattern=r"^[A-Za-z]{3}$")  # an ISO 4217 code
 
 
 class StrictInput(Schema):
@@ -98,11 +95,19 @@ class PlayerOut(Schema):
 
 
 class GameOut(Schema):
+    """A game as ``Game.describe`` says it, plus where its board script is served."""
+
     slug: str
     name: str
     min_players: int
     max_players: int
     allows_draw_offers: bool
+    hidden_information: bool
+    move_schema: dict[str, Any] = Field(description="JSON Schema of a move")
+    options_schema: dict[str, Any] = Field(description="JSON Schema of the game's own match options")
+    board_script: str | None = Field(description="the board script's static path; null: the generic board")
+    board_url: str | None = Field(description="the board script's URL (an ES module); null: the generic board")
+    tick_ms: int | None = Field(description="milliseconds between ticks of a game that advances with time, else null")
 
 
 class GamesOut(Schema):
@@ -196,89 +201,6 @@ class EventsOut(Schema):
 class TicketOut(Schema):
     ticket: str
     expires_in: int
-
-
-class CreateTournamentIn(StrictInput):
-    name: TournamentName
-    game: GameSlug
-    options: JsonObject = Field(default_factory=dict)
-    entry_fee: Annotated[StrictInt, Field(ge=0, le=MAX_ENTRY_FEE)] = 0
-    currency: Currency = "eur"
-    capacity: Annotated[StrictInt, Field(ge=2, le=1024)]
-    starts_at: StartTime | None = None
-
-
-class TournamentPlayerOut(Schema):
-    id: int
-    name: str
-
-
-class TournamentEntryOut(Schema):
-    id: int
-    player: TournamentPlayerOut
-    status: str
-
-
-class BracketMatchOut(Schema):
-    slot: int
-    players: list[TournamentPlayerOut | None]
-    match: int | None
-    status: str
-    winner: TournamentPlayerOut | None
-    games: list[int]
-
-
-class BracketRoundOut(Schema):
-    round: int
-    matches: list[BracketMatchOut]
-
-
-class TournamentOut(Schema):
-    id: int
-    name: str
-    game: str
-    options: dict[str, Any]
-    entry_fee: int
-    currency: str
-    capacity: int
-    starts_at: str | None
-    status: str
-    seq: int
-    confirmed: int
-    entries: list[TournamentEntryOut]
-    bracket: list[BracketRoundOut]
-    winner: TournamentPlayerOut | None
-
-
-class TournamentsOut(Schema):
-    tournaments: list[TournamentOut]
-
-
-class EntryStatusOut(Schema):
-    id: int
-    status: str
-
-
-class PaymentOut(Schema):
-    provider: str
-    client_reference_id: str
-    amount: int
-    currency: str
-
-
-class EntryCreatedOut(Schema):
-    entry: EntryStatusOut
-    payment: PaymentOut | None
-
-
-class MyEntryOut(Schema):
-    id: int
-    status: str
-    payment: PaymentOut | None
-
-
-class TournamentForCallerOut(TournamentOut):
-    my_entry: MyEntryOut | None
 
 
 class MatchesOut(Schema):

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from games.engine import NoOptions, get_game
 from games.models import Match, MatchEvent, Player, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -73,14 +74,22 @@ def test_create_player_refuses_bad_bodies(client: Client, body: Any) -> None:
 
 def test_list_games(client: Client) -> None:
     games = client.get("/api/games").json()["games"]
-    assert [g["slug"] for g in games] == ["tictactoe", "connect4", "chess", "battleship"]
+    assert [g["slug"] for g in games] == ["tictactoe", "connect4", "chess", "battleship", "reversi"]
     assert games[0] == {
         "slug": "tictactoe",
         "name": "Tic-tac-toe",
         "min_players": 2,
         "max_players": 2,
         "allows_draw_offers": True,
+        "hidden_information": False,
+        "move_schema": get_game("tictactoe").Move.model_json_schema(),
+        "options_schema": NoOptions.model_json_schema(),
+        "board_script": "classic_games/tictactoe.js",
+        "board_url": "/static/classic_games/tictactoe.js",
+        "tick_ms": None,
     }
+    assert games[0]["move_schema"]["properties"]["cell"]["type"] == "integer"
+    assert games[3]["hidden_information"] is True  # battleship hides the fleets
 
 
 def test_create_match_puts_creator_on_seat_zero(client: Client, players: tuple[dict, dict]) -> None:

@@ -18,8 +18,8 @@ from typing import Any
 import httpx
 import pytest
 
-from games import tournaments
 from tests.live import ROOT, running_processes, running_servers
+from tournaments import services as tournaments
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -464,3 +464,85 @@ def test_a_page_whose_origin_the_sockets_refuse_says_why_and_stops(browser: Brow
         page.wait_for_timeout(1000)
         assert sockets == [], "no socket is even tried: it would only be refused, again and again"
         assert people.errors == []
+
+
+@pytest.fixture
+def nim_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A live server that also plays the test-only Nim (tests/nim_app), a game
+    without a board script; registered in this process too, for the checks
+    that replay every match after the test, and removed afterwards."""
+    from games.engine import register, registry
+    from tests.nim_app.rules import Nim
+
+    monkeypatch.setattr(registry, "_games", dict(registry._games))
+    register(Nim)
+    with running_processes(tmp_path, env={"DJANGO_SETTINGS_MODULE": "tests.live_settings"}) as (urls, _):
+        yield urls[0]
+
+
+def test_a_game_without_a_board_script_plays_on_the_generic_board(browser: Browser, nim_site: str) -> None:
+    people = People(browser, nim_site)
+    listed = httpx.get(f"{nim_site}/api/games").json()["games"]
+    nim = next(game for game in listed if game["slug"] == "nim")
+    assert nim["board_script"] is None and nim["board_url"] is None
+    assert nim["move_schema"]["required"] == ["take"]
+
+    alice, bob = new_match(people, "nim")  # the lobby lists whatever the server plays
+    expect(alice.locator("#title")).to_contain_text("Nim · match")
+    for page in (alice, bob):  # the state as the server sent it
+        expect(page.locator(".generic-state tr", has_text="pile")).to_contain_text("7")
+    expect(bob.get_by_role("button", name="Make the move")).to_be_disabled()  # not bob's turn
+
+    # A number input for the integer, a text input for the string, a checkbox for the boolean.
+    expect(alice.get_by_label("Take", exact=True)).to_have_attribute("type", "number")
+    expect(alice.get_by_label("Take", exact=True)).to_have_attribute("max", "3")
+    alice.get_by_label("Take", exact=True).fill("2")
+    alice.get_by_label("Say", exact=True).fill("two for me")
+    alice.get_by_label("Bluff", exact=True).check()
+    alice.click("text=Make the move")
+    for page in (alice, bob):
+        expect(page.locator(".generic-state tr", has_text="pile")).to_contain_text("5")
+        expect(page.locator(".generic-state tr", has_text="said")).to_contain_text("two for me (bluffing)")
+    expect(bob.locator("#status")).to_have_text("Your move.")
+    screenshot(bob, "generic-board.png")
+    watcher = people.open(alice.url.removeprefix(nim_site))  # a spectator sees the state, and no form
+    expect(watcher.locator(".generic-state tr", has_text="pile")).to_contain_text("5")
+    expect(watcher.locator(".generic-move")).to_have_count(0)
+
+    bob.get_by_label("Take", exact=True).fill("3")  # the optional fields stay out of the move
+    bob.click("text=Make the move")
+    expect(alice.locator(".generic-state tr", has_text="pile")).to_contain_text("2")
+    alice.get_by_label("Take", exact=True).fill("3")  # the rules refuse it: the reason shows, the form is free again
+    alice.click("text=Make the move")
+    expect(alice.locator("#error")).to_contain_text("only 2 left")
+    expect(alice.get_by_role("button", name="Make the move")).to_be_enabled()
+    alice.get_by_label("Take", exact=True).fill("2")
+    alice.click("text=Make the move")
+    expect(alice.locator("#status")).to_have_text("You won (last stone)!")
+    expect(bob.locator("#status")).to_have_text("alice won (last stone).")
+
+    alice.click("#replay-link")
+    expect(alice.locator("#log li").filter(has_text=":")).to_have_text([
+        'alice: {"take":2,"say":"two for me","bluff":true}', 'bob: {"take":3,"bluff":false}',
+        'alice: {"take":2,"bluff":false}',
+    ])  # fmt: skip
+    expect(alice.locator(".generic-state tr", has_text="pile")).to_contain_text("0")
+    assert people.errors == []
+
+
+def test_reversi_draws_its_own_board_and_plays_by_clicking(people: People) -> None:
+    alice, bob = new_match(people, "reversi")
+    expect(alice.locator("#side")).to_have_text("You play black.")  # the sides come with the board script
+    expect(bob.locator("#side")).to_have_text("You play white.")
+    board = "[aria-label='Reversi board']"
+    expect(alice.locator(f"{board} .sq.legal")).to_have_count(4)  # black's four openings
+    expect(bob.locator(f"{board} .sq.legal")).to_have_count(0)
+    alice.locator(f"{board} [data-row='2'][data-col='3']").click()  # d3
+    for page in (alice, bob):
+        expect(page.locator(f"{board} [data-row='2'][data-col='3'] .disc.B")).to_be_visible()
+        expect(page.locator(f"{board} [data-row='3'][data-col='3'] .disc.B")).to_be_visible()  # flipped
+    expect(bob.locator("#status")).to_have_text("Your move.")
+    bob.locator(f"{board} .sq.legal").first.click()
+    expect(alice.locator("#status")).to_have_text("Your move.")
+    expect(alice.locator(".reversi .score")).to_contain_text("black 3")
+    screenshot(alice, "reversi.png")

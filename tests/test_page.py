@@ -2,14 +2,20 @@
 as a browser fetches them (the pages' behaviour is tested in a real browser
 in test_browser.py)."""
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+from django.templatetags.static import static
 from django.test import Client, override_settings
 
-from games import tournaments
+from games.engine import all_games
 from games.models import Player
-from games.rules import GAMES
+from tournaments import services as tournaments
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +46,7 @@ def test_lobby_sets_the_csrf_cookie() -> None:
     [
         "/static/games/client.js",
         "/static/games/boards.js",
+        "/static/classic_games/chess.js",
         "/static/games/pages/common.js",
         "/static/games/site.css",
         "/static/admin/css/base.css",
@@ -78,7 +85,7 @@ def test_a_page_on_an_allowed_origin_has_no_refusal() -> None:
 def test_games_say_whether_they_have_draw_offers() -> None:
     games = Client().get("/api/games").json()["games"]
     assert {g["slug"]: g["allows_draw_offers"] for g in games} == {
-        slug: game.allows_draw_offers for slug, game in GAMES.items()
+        game.slug: game.allows_draw_offers for game in all_games()
     }
 
 
@@ -105,3 +112,35 @@ def test_a_free_entry_has_no_payment(make_player: Callable[[str], Player]) -> No
     entry = tournaments.enter(cup.pk, carol)
     response = Client().get(f"/api/tournaments/{cup.pk}", headers={"Authorization": f"Bearer {carol.token}"})
     assert response.json()["my_entry"] == {"id": entry.pk, "status": "confirmed", "payment": None}
+
+
+def test_games_describe_themselves_with_their_board_url() -> None:
+    listed = Client().get("/api/games").json()["games"]
+    assert [game["slug"] for game in listed] == [game.slug for game in all_games()]
+    for entry, game in zip(listed, all_games(), strict=True):
+        assert entry == {**game.describe(), "board_url": f"/static/{game.board_script}" if game.board_script else None}
+        if game.board_script:  # every board script is there, and served
+            assert finders.find(game.board_script), game.board_script
+            response = Client().get(entry["board_url"])
+            assert response.status_code == 200 and b"registerBoard" in b"".join(response.streaming_content)
+
+
+def test_collectstatic_hashes_the_board_scripts_and_keeps_what_they_import(tmp_path: Path) -> None:
+    """Production may serve hashed names (WhiteNoise's manifest storage):
+    board_url names the hashed file, and the shared module a board script
+    imports by its relative path is collected under its own name too."""
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    }
+    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        for game in all_games():
+            if not game.board_script:
+                continue
+            url = static(game.board_script)
+            assert url != f"/static/{game.board_script}" and (tmp_path / url.removeprefix("/static/")).is_file()
+            board = (tmp_path / url.removeprefix("/static/")).read_text()
+            for imported in re.findall(r'from "(\.[^"]+)"', board):
+                assert (tmp_path / url.removeprefix("/static/")).parent.joinpath(imported).resolve().is_file()
+        assert (tmp_path / "games" / "boards.js").is_file()

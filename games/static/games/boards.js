@@ -1,12 +1,37 @@
-// Board renderers, one per game in the registry. Each draws the match as the
-// server sent it (never a locally applied move) and calls onMove(move) when
-// the player acts. Cells are buttons with accessible labels.
+// The boards: a registry of renderers, one per game, loaded on demand from
+// the game's own static files, and the generic board for a game without one.
+// A board draws the match as the server sent it (never a locally applied
+// move) and calls onMove(move) when the player acts.
 //
+// A game's board script (its `board_script`; GET /api/games gives its URL as
+// `board_url`) is an ES module that registers its renderer when imported,
+// with registerBoard from this module (and, if it likes, the helpers h and
+// addStyles):
+//
+//   import { registerBoard, h, addStyles } from "../games/boards.js";
+//   addStyles(".reversi { display: grid; }");      // the board's own CSS, once
+//   registerBoard("reversi", (match, { mySeat, canMove, pending, onMove, rerender, game }) => h("div", {}, "…"), {
+//     sides: ["black", "white"],                    // the side each seat plays (optional)
+//     describeMove: (match, seat, move) => "d3",    // a move as players say it (optional)
+//   });
+//
+// render(match, context) returns the board's DOM node. `match` is the match
+// as the API and sockets give it; the context holds `mySeat` (null for a
+// spectator), `canMove` (the viewer may move now), `pending` (a move of the
+// viewer's is on its way), `onMove(move)` (send a move), `rerender()` (draw
+// again, after a local change such as a selection) and `game` (the game's
+// entry in GET /api/games). A board script that imports this module does so
+// by the relative path above (static/<app>/x.js to static/games/boards.js),
+// so every board and page share one registry, hashed file names or not.
+//
+// The pages use:
+//
+//   await loadBoard("chess")                       // imports the board script once
 //   renderBoard(element, match, { mySeat, canMove, pending, onMove })
-//   sideOf("chess", 0)                 // "white": the mark or colour a seat plays
-//   describeMove(match, seat, move)    // "1. e4", "X on cell 5": as players say it
+//   sideOf("chess", 0)                             // "white", or null where seats have none
+//   describeMove(match, seat, move)                // "1. e4", "X on cell 5": as players say it
 
-const h = (tag, attributes = {}, ...children) => {
+export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
   for (const [name, value] of Object.entries(attributes)) {
     if (name === "onclick") element.onclick = value;
@@ -15,242 +40,223 @@ const h = (tag, attributes = {}, ...children) => {
   }
   element.append(...children.filter((child) => child !== null && child !== undefined));
   return element;
-};
-
-const renderers = { tictactoe, connect4, chess: chessBoard, battleship };
-
-const SIDES = { tictactoe: ["X", "O"], connect4: ["red", "yellow"], chess: ["white", "black"] };
-
-/** The mark or colour ``seat`` plays, or null where seats have none. */
-export function sideOf(game, seat) {
-  return (SIDES[game] || [])[seat] || null;
 }
 
-/** A move as players know it (1-based cells, SAN), given the match right after it. */
-export function describeMove(match, seat, move) {
-  const describe = NOTATION[match.game];
-  return describe ? describe(match, seat, move) : JSON.stringify(move);
+/** Adds a board's CSS to the document (a constructed stylesheet, so no
+ * inline <style> is needed). Call it once, when the board script loads. */
+export function addStyles(css) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(css);
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }
 
-const NOTATION = {
-  tictactoe: (match, seat, move) => `${sideOf("tictactoe", seat)} on cell ${move.cell + 1}`,
-  connect4: (match, seat, move) => `${sideOf("connect4", seat)} disc in column ${move.column + 1}`,
-  chess: chessNotation,
-  battleship: battleshipNotation,
-};
+const boards = new Map(); // slug -> { render, sides, describeMove }
+const loads = new Map(); // slug -> the promise of its board being ready
 
-export function renderBoard(element, match, options) {
-  const render = renderers[match.game];
-  const rerender = () => renderBoard(element, match, options);
-  element.replaceChildren(render ? render(match, { ...options, rerender }) : h("p", {}, `No board for ${match.game} yet.`));
+/** Registers the renderer of the game ``slug`` (see the top of this file). */
+export function registerBoard(slug, render, { sides = null, describeMove = null } = {}) {
+  if (typeof render !== "function") throw new TypeError(`registerBoard("${slug}"): render must be a function`);
+  boards.set(slug, { render, sides, describeMove });
 }
 
-function tictactoe(match, { canMove, onMove }) {
-  return h(
-    "div",
-    { class: "grid tictactoe", role: "grid", "aria-label": "Tic-tac-toe board" },
-    ...match.state.board.map((mark, cell) =>
-      h(
-        "button",
-        {
-          type: "button",
-          class: "cell",
-          "aria-label": `Cell ${cell + 1}: ${mark || "empty"}`,
-          disabled: !canMove || mark !== null,
-          onclick: () => onMove({ cell }),
-        },
-        mark || "",
-      ),
-    ),
-  );
+let catalogue = null;
+
+/** Every game the server plays, as GET /api/games lists them (fetched once). */
+export function listGames() {
+  catalogue ??= fetch("/api/games", { credentials: "omit" })
+    .then(async (response) => {
+      if (!response.ok) throw new Error(`The list of games could not be loaded (${response.status}).`);
+      return (await response.json()).games;
+    })
+    .catch((error) => {
+      catalogue = null; // the next call tries again
+      throw error;
+    });
+  return catalogue;
 }
 
-function connect4(match, { canMove, onMove }) {
-  const columns = match.state.columns;
-  const drops = columns.map((column, index) =>
-    h(
-      "button",
-      {
-        type: "button",
-        class: "drop",
-        "aria-label": `Drop a disc in column ${index + 1}`,
-        disabled: !canMove || column.length >= 6,
-        onclick: () => onMove({ column: index }),
-      },
-      "▼",
-    ),
-  );
-  const cells = [];
-  for (let row = 5; row >= 0; row--) {
-    for (let col = 0; col < 7; col++) {
-      const disc = columns[col][row] || null;
-      cells.push(h("div", { class: `slot ${disc || ""}`, role: "img", "aria-label": `Row ${row + 1} column ${col + 1}: ${disc ? (disc === "R" ? "red" : "yellow") : "empty"}` }));
-    }
-  }
-  return h("div", { class: "connect4" }, h("div", { class: "drops" }, ...drops), h("div", { class: "grid c4" }, ...cells));
-}
+const games = new Map(); // slug -> its entry in GET /api/games, once its board is ready
+const failures = new Map(); // slug -> why its board script did not load
 
-const PIECES = { K: "♔", Q: "♕", R: "♖", B: "♗", N: "♘", P: "♙", k: "♚", q: "♛", r: "♜", b: "♝", n: "♞", p: "♟" };
-const NAMES = { k: "king", q: "queen", r: "rook", b: "bishop", n: "knight", p: "pawn" };
-
-function fenSquares(fen) {
-  const squares = {};
-  fen.split(" ")[0].split("/").forEach((rank, index) => {
-    let file = 0;
-    for (const symbol of rank) {
-      if (/\d/.test(symbol)) file += Number(symbol);
-      else squares[`${"abcdefgh"[file++]}${8 - index}`] = symbol;
-    }
-  });
-  return squares;
-}
-
-function chessBoard(match, { mySeat, canMove, onMove }) {
-  const squares = fenSquares(match.state.fen);
-  const white = mySeat !== 1;
-  const board = h("div", { class: "grid chess", role: "grid", "aria-label": "Chess board" });
-  const ranks = white ? [8, 7, 6, 5, 4, 3, 2, 1] : [1, 2, 3, 4, 5, 6, 7, 8];
-  const files = white ? "abcdefgh" : "hgfedcba";
-  const last = lastMove(match.state);
-  let choice = null;
-  const mine = (piece) => piece && (mySeat === 0 ? piece === piece.toUpperCase() : piece === piece.toLowerCase());
-  for (const rank of ranks) {
-    for (const file of files) {
-      const square = `${file}${rank}`;
-      const piece = squares[square];
-      const dark = ("abcdefgh".indexOf(file) + rank) % 2 === 1;
-      const label = `${piece ? `${square} ${piece === piece.toUpperCase() ? "white" : "black"} ${NAMES[piece.toLowerCase()]}` : `${square} empty`}${last.includes(square) ? ", last move" : ""}`;
-      const classes = `square ${dark ? "dark" : "light"}${last.includes(square) ? " last" : ""}`;
-      const button = h("button", { type: "button", class: classes, "data-square": square, "aria-label": label, disabled: !canMove }, piece ? PIECES[piece] : "");
-      button.onclick = () => {
-        if (choice && choice !== square && !mine(piece)) {
-          const moving = squares[choice];
-          const promotes = moving && moving.toLowerCase() === "p" && (rank === 8 || rank === 1);
-          const uci = `${choice}${square}${promotes ? "q" : ""}`;
-          choice = null;
-          onMove({ uci });
-        } else if (mine(piece)) {
-          choice = square;
-          board.querySelectorAll(".selected").forEach((el) => el.classList.remove("selected"));
-          button.classList.add("selected");
+/** Makes the board of ``slug`` ready: imports its board script (once), or
+ * settles for the generic board when it has none or it fails to load (the
+ * board then says why). Never rejects. */
+export function loadBoard(slug) {
+  if (!loads.has(slug)) {
+    loads.set(slug, (async () => {
+      let game = { slug, name: slug, move_schema: {} };
+      try {
+        game = (await listGames()).find((entry) => entry.slug === slug) || game;
+        if (game.board_url && !boards.has(slug)) {
+          await import(game.board_url);
+          if (!boards.has(slug)) throw new Error(`${game.board_url} did not call registerBoard("${slug}", …)`);
         }
-      };
-      board.append(button);
-    }
-  }
-  const claim = h("button", { type: "button", class: "claim", disabled: !canMove, onclick: () => onMove({ claim_draw: true }) }, "Claim a draw (repetition or 50 moves)");
-  const moves = h("p", { class: "moves" }, match.state.san.map((san, i) => (i % 2 === 0 ? `${i / 2 + 1}. ${san}` : san)).join(" "));
-  return h("div", { class: "chess-wrap" }, coordinates(board, ranks, files), claim, moves);
-}
-
-/** The board framed by its rank numbers (left) and file letters (below). */
-function coordinates(board, ranks, files) {
-  return h("div", { class: "chess-frame" },
-    h("div", { class: "ranks", "aria-hidden": "true" }, ...ranks.map((rank) => h("span", {}, String(rank)))),
-    board,
-    h("div", { class: "files", "aria-hidden": "true" }, ...[...files].map((file) => h("span", {}, file))));
-}
-
-/** The squares the last move left and reached, e.g. ["e2", "e4"]. */
-function lastMove(state) {
-  const uci = state.uci[state.uci.length - 1];
-  return uci ? [uci.slice(0, 2), uci.slice(2, 4)] : [];
-}
-
-function chessNotation(match, seat, move) {
-  const { san, start } = match.state;
-  if (!move.uci) return "claims a draw";
-  const ply = san.length - 1 + (start && start.split(" ")[1] === "b" ? 1 : 0);
-  const number = (start ? Number(start.split(" ")[5]) || 1 : 1) + Math.floor(ply / 2);
-  const played = `${number}${ply % 2 === 0 ? "." : "…"} ${san[san.length - 1]}`;
-  return move.claim_draw ? `${played}, claiming a draw` : played;
-}
-
-const FLEET = [5, 4, 3, 3, 2];
-
-export function randomFleet(random = Math.random) {
-  for (;;) {
-    const taken = new Set();
-    const fleet = [];
-    for (const size of FLEET) {
-      for (let attempt = 0; attempt < 200; attempt++) {
-        const dir = random() < 0.5 ? "right" : "down";
-        const row = Math.floor(random() * (dir === "down" ? 11 - size : 10));
-        const col = Math.floor(random() * (dir === "right" ? 11 - size : 10));
-        const cells = Array.from({ length: size }, (_, i) => (dir === "down" ? `${row + i},${col}` : `${row},${col + i}`));
-        if (cells.some((cell) => taken.has(cell))) continue;
-        cells.forEach((cell) => taken.add(cell));
-        fleet.push({ row, col, size, dir });
-        break;
+      } catch (error) {
+        console.warn(error);
+        failures.set(slug, error.message);
       }
-    }
-    if (fleet.length === FLEET.length) return fleet;
+      games.set(slug, game);
+    })());
   }
+  return loads.get(slug);
 }
 
-function waters(title, fleet, shots, { shootable, onShoot }) {
-  const ships = new Set((fleet || []).flat().map(([r, c]) => `${r},${c}`));
-  const hits = new Map(shots.map(([r, c, hit]) => [`${r},${c}`, hit]));
-  const cells = [];
-  for (let row = 0; row < 10; row++) {
-    for (let col = 0; col < 10; col++) {
-      const key = `${row},${col}`;
-      const shot = hits.has(key) ? (hits.get(key) ? "hit" : "miss") : null;
-      const label = `${title} row ${row + 1} column ${col + 1}: ${shot || (ships.has(key) ? "ship" : "water")}`;
-      cells.push(
-        h("button", {
-          type: "button",
-          class: `water ${ships.has(key) ? "ship" : ""} ${shot || ""}`,
-          "aria-label": label,
-          "data-cell": key,
-          disabled: !shootable || shot !== null,
-          onclick: () => onShoot([row, col]),
-        }, shot === "hit" ? "✕" : shot === "miss" ? "•" : ""),
-      );
-    }
-  }
-  return h("section", { class: "waters" }, h("h3", {}, title), h("div", { class: "grid sea" }, ...cells));
+/** Whether the board of ``slug`` is ready to draw (see loadBoard). */
+export const boardReady = (slug) => games.has(slug);
+
+/** The side ``seat`` plays in ``game`` ("white", "X"), or null. */
+export function sideOf(game, seat) {
+  const board = boards.get(game);
+  return (board && board.sides && board.sides[seat]) || null;
 }
 
+/** A move as players know it, given the match right after it. */
+export function describeMove(match, seat, move) {
+  const board = boards.get(match.game);
+  return board && board.describeMove ? board.describeMove(match, seat, move) : JSON.stringify(move);
+}
+
+const waiting = new WeakMap(); // element -> the latest [match, options] asked for while the board loads
+
+/** Draws ``match`` into ``element``: with the game's board once it is ready
+ * (loading it first, then drawing the latest match asked for), else with
+ * the generic board. */
+export function renderBoard(element, match, options) {
+  if (!boardReady(match.game)) {
+    const first = !waiting.has(element);
+    waiting.set(element, [match, options]);
+    if (first) {
+      element.replaceChildren(h("p", { class: "board-loading" }, "Loading the board…"));
+      loadBoard(match.game).then(() => {
+        if (waiting.has(element)) renderBoard(element, ...waiting.get(element));
+      });
+    }
+    return;
+  }
+  waiting.delete(element); // drawn now: a match asked for while the board loaded is older
+  const game = games.get(match.game) || { slug: match.game, move_schema: {} };
+  const board = boards.get(match.game);
+  const rerender = () => renderBoard(element, match, options);
+  const context = { pending: false, ...options, rerender, game };
+  const failure = failures.get(match.game);
+  const drawn = board ? board.render(match, context) : genericBoard(match, context);
+  element.replaceChildren(...(failure ? [h("p", { class: "notice" }, `The board of ${game.name || match.game} failed to load (${failure}): here is the plain one.`)] : []), drawn);
+}
+
+// --- the generic board ---------------------------------------------------------
+
+// What the player typed, kept across redraws until the match moves on:
+// match id -> { seq, values: field name -> value }.
 const drafts = new Map();
 
-function battleship(match, { mySeat, canMove, onMove, rerender }) {
-  const state = match.state;
-  const seated = mySeat === 0 || mySeat === 1;
-  const me = seated ? mySeat : 0;
-  const them = 1 - me;
-  const placing = seated && state.fleets[me] === null && match.status === "active";
-  const parts = [];
-  if (placing) {
-    const draft = drafts.get(match.id) || randomFleet();
-    drafts.set(match.id, draft);
-    const cells = draft.map((ship) => Array.from({ length: ship.size }, (_, i) => (ship.dir === "down" ? [ship.row + i, ship.col] : [ship.row, ship.col + i])));
-    parts.push(
-      h("p", {}, "Place your fleet in secret: shuffle until you like it, then confirm."),
-      h("button", { type: "button", onclick: () => { drafts.set(match.id, randomFleet()); rerender(); } }, "Shuffle the fleet"),
-      h("button", { type: "button", class: "confirm-fleet", disabled: !canMove, onclick: () => onMove({ fleet: draft }) }, "Confirm the fleet"),
-      waters("Your waters", cells, [], { shootable: false }),
-    );
-  } else {
-    parts.push(
-      waters(seated ? "Enemy waters" : `${nameOf(match, them)}'s waters`, state.fleets[them], state.shots[me], {
-        shootable: canMove && state.fleets[me] !== null,
-        onShoot: (shot) => onMove({ shot }),
-      }),
-      waters(seated ? "Your waters" : `${nameOf(match, me)}'s waters`, state.fleets[me], state.shots[them], { shootable: false }),
-    );
+/** A game's state shown as it is, and for a seated player a form for a move
+ * built from the game's move_schema (JSON Schema): a number input per
+ * integer, a checkbox per boolean, a text input per string (a list for an
+ * enum), JSON for the rest. */
+function genericBoard(match, { mySeat, canMove, onMove, game }) {
+  if (mySeat === null || mySeat === undefined) return h("div", { class: "generic-board" }, stateTable(match.state));
+  const fields = moveFields(game.move_schema || {});
+  const form = h("form", { class: "generic-move", "aria-label": "Your move" });
+  const fieldset = h("fieldset", { disabled: !canMove }, h("legend", {}, "Your move"));
+  if (!drafts.has(match.id) || drafts.get(match.id).seq !== match.seq) drafts.set(match.id, { seq: match.seq, values: new Map() });
+  const draft = drafts.get(match.id).values;
+  const inputs = fields.map((field) => {
+    const id = field.whole ? "move" : `move-${field.name}`;
+    const input = moveInput(field, id);
+    if (draft.has(field.name)) {
+      if (input.type === "checkbox") input.checked = draft.get(field.name);
+      else input.value = draft.get(field.name);
+    }
+    input.addEventListener("input", () => {
+      input.setCustomValidity(""); // a JSON mistake no longer blocks the form once edited
+      draft.set(field.name, input.type === "checkbox" ? input.checked : input.value);
+    });
+    fieldset.append(h("label", { for: id }, field.label), input);
+    return [field, input];
+  });
+  fieldset.append(h("button", { type: "submit" }, "Make the move"));
+  form.append(fieldset);
+  form.onsubmit = (event) => {
+    event.preventDefault();
+    const move = readMove(inputs);
+    if (move !== null) onMove(move);
+  };
+  return h("div", { class: "generic-board" }, stateTable(match.state), form);
+}
+
+/** The fields of a move: one per property of an object schema, or one JSON
+ * field for the whole move when the schema is anything else. */
+function moveFields(schema) {
+  if (!schema.properties) return [{ name: "move", whole: true, label: "Move (JSON)", kind: "json", required: true, schema }];
+  const required = new Set(schema.required || []);
+  return Object.entries(schema.properties).map(([name, property]) => {
+    const plain = withoutNull(property);
+    const kind = ["integer", "number", "boolean", "string"].includes(plain.type) ? plain.type : "json";
+    return { name, label: `${plain.title || property.title || name}${kind === "json" ? " (JSON)" : ""}`, kind, required: required.has(name), schema: plain };
+  });
+}
+
+/** ``{"anyOf": [X, {"type": "null"}]}`` (an optional field) as X. */
+function withoutNull(schema) {
+  const options = schema.anyOf || schema.oneOf || [];
+  const others = options.filter((option) => option.type !== "null");
+  return others.length === 1 && options.length === 2 ? { ...others[0], title: schema.title } : schema;
+}
+
+function moveInput({ kind, required, schema }, id) {
+  const common = { id, name: id, required: required && kind !== "boolean" ? "" : null };
+  if (kind === "integer" || kind === "number") {
+    return h("input", { ...common, type: "number", step: kind === "integer" ? "1" : "any", min: schema.minimum, max: schema.maximum, inputmode: "numeric" });
   }
-  return h("div", { class: "battleship" }, ...parts);
+  if (kind === "boolean") return h("input", { ...common, type: "checkbox" });
+  if (kind === "string" && schema.enum) {
+    return h("select", common, ...(required ? [] : [h("option", { value: "" }, "")]), ...schema.enum.map((value) => h("option", { value }, value)));
+  }
+  if (kind === "string") return h("input", { ...common, type: "text", minlength: schema.minLength, maxlength: schema.maxLength, autocomplete: "off" });
+  return h("textarea", { ...common, rows: "3", spellcheck: "false", placeholder: JSON.stringify(example(schema)) });
 }
 
-function battleshipNotation(match, seat, move) {
-  if (!move.shot) return "places the fleet";
-  const [row, col] = move.shot;
-  const shot = match.state.shots[seat].find(([r, c]) => r === row && c === col);
-  return `shoots at row ${row + 1}, column ${col + 1}${shot ? (shot[2] ? ": hit" : ": miss") : ""}`;
+/** A hint of the JSON a field takes, from its schema. */
+function example(schema) {
+  if (schema.type === "array") return [];
+  if (schema.type === "object" || schema.properties) return {};
+  return null;
 }
 
-function nameOf(match, seat) {
-  const player = match.players.find((p) => p.seat === seat);
-  return player ? player.name : `Seat ${seat + 1}`;
+/** The move the form holds, or null (the form then says what is wrong). */
+function readMove(inputs) {
+  const move = {};
+  for (const [field, input] of inputs) {
+    input.setCustomValidity("");
+    if (field.kind === "boolean") move[field.name] = input.checked;
+    else if (input.value === "" && !field.required) continue;
+    else if (field.kind === "integer" || field.kind === "number") move[field.name] = Number(input.value);
+    else if (field.kind === "string") move[field.name] = input.value;
+    else {
+      try {
+        const parsed = JSON.parse(input.value);
+        if (field.whole) return parsed;
+        move[field.name] = parsed;
+      } catch {
+        input.setCustomValidity("This is not valid JSON.");
+        input.reportValidity();
+        return null;
+      }
+    }
+  }
+  return move;
+}
+
+/** The state, one row per key: text as it is, rows of text (a board) one
+ * per line, anything else as indented JSON. */
+function stateTable(state) {
+  const value = (item) => {
+    if (item === null || typeof item !== "object") return h("code", {}, item === null ? "null" : String(item));
+    if (Array.isArray(item) && item.length && item.every((row) => typeof row === "string")) return h("pre", {}, item.join("\n"));
+    const compact = JSON.stringify(item);
+    return h("pre", {}, compact.length <= 60 ? compact : JSON.stringify(item, null, 2));
+  };
+  return h("table", { class: "generic-state" },
+    h("caption", {}, "State"),
+    h("tbody", {}, ...Object.entries(state || {}).map(([key, item]) => h("tr", {}, h("th", { scope: "row" }, key), h("td", {}, value(item))))));
 }

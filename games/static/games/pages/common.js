@@ -1,11 +1,12 @@
 // What every page shares: the client (one guest player per tab), the name
-// form in the header, and error display.
+// form in the header, error display, and the games the server plays.
 //
 // Identity: a page acts only as the player it shows. The player lives in this
 // tab's sessionStorage and every call and socket ticket carries its token; the
 // cookie all tabs share is never used, so a tab where no name was entered yet
 // watches as nobody until one is.
 import { GameClient } from "../client.js";
+import { listGames } from "../boards.js";
 
 export const $ = (id) => document.getElementById(id);
 export const client = GameClient.fromStorage();
@@ -63,4 +64,14 @@ $("name-form").onsubmit = (event) => {
 };
 showPlayer();
 
-export const GAME_NAMES = { tictactoe: "Tic-tac-toe", connect4: "Connect four", chess: "Chess", battleship: "Battleship" };
+/** Every game the server plays (GET /api/games), by slug: their names,
+ * rules and board scripts. Empty, with the error shown, if the list failed. */
+export const GAMES = new Map(
+  (await listGames().catch((error) => {
+    showError(error.message);
+    return [];
+  })).map((game) => [game.slug, game]),
+);
+
+/** A game's name as the server gives it ("Connect four"), else its slug. */
+export const gameName = (slug) => (GAMES.has(slug) ? GAMES.get(slug).name : slug);

@@ -1,8 +1,7 @@
-import { $, client, h, run, GAME_NAMES } from "./common.js";
+import { $, client, gameName, GAMES, h, run } from "./common.js";
 
-async function loadGames() {
-  const { games } = await client.api("GET", "/api/games");
-  $("game").replaceChildren(...games.map((game) => h("option", { value: game.slug }, game.name)));
+function showGames() {
+  $("game").replaceChildren(...[...GAMES.values()].map((game) => h("option", { value: game.slug }, game.name)));
 }
 
 function options() {
@@ -35,7 +34,7 @@ function showOpenMatches(matches) {
   $("open-matches").replaceChildren(
     ...matches.map((match) => {
       const host = match.players[0] ? match.players[0].name : "someone";
-      const join = h("button", { type: "button", "aria-label": `Join ${host}'s ${GAME_NAMES[match.game] || match.game}` }, "Join");
+      const join = h("button", { type: "button", "aria-label": `Join ${host}'s ${gameName(match.game)}` }, "Join");
       join.onclick = () =>
         run(async () => {
           if (!client.player) throw new Error("Enter your name first.");
@@ -43,7 +42,7 @@ function showOpenMatches(matches) {
           location.href = `/matches/${match.id}/`;
         });
       const extras = describeOptions(match.options);
-      return h("li", { "data-match": match.id }, `${GAME_NAMES[match.game] || match.game} with ${host}${extras ? ` (${extras})` : ""} `, join, " ",
+      return h("li", { "data-match": match.id }, `${gameName(match.game)} with ${host}${extras ? ` (${extras})` : ""} `, join, " ",
         h("a", { href: `/matches/${match.id}/` }, "watch"));
     }),
   );
@@ -52,7 +51,7 @@ function showOpenMatches(matches) {
 async function loadTournaments() {
   const { tournaments } = await client.api("GET", "/api/tournaments");
   $("tournaments").replaceChildren(
-    ...tournaments.map((t) => h("li", {}, h("a", { href: `/tournaments/${t.id}/` }, t.name), ` · ${GAME_NAMES[t.game] || t.game} · ${t.status} · ${t.confirmed}/${t.capacity}${t.entry_fee ? ` · ${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : " · free"}`)),
+    ...tournaments.map((t) => h("li", {}, h("a", { href: `/tournaments/${t.id}/` }, t.name), ` · ${gameName(t.game)} · ${t.status} · ${t.confirmed}/${t.capacity}${t.entry_fee ? ` · ${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : " · free"}`)),
   );
   if (!tournaments.length) $("tournaments").replaceChildren(h("li", {}, "None yet."));
 }
@@ -64,5 +63,5 @@ lobby.addEventListener("message", (event) => {
 lobby.addEventListener("status", (event) => {
   $("lobby-status").textContent = event.detail === "open" ? "(live)" : `(${event.detail})`;
 });
-run(loadGames);
+showGames();
 run(loadTournaments);

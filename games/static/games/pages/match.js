@@ -1,11 +1,11 @@
 import { formatClock } from "../client.js";
-import { renderBoard, sideOf } from "../boards.js";
-import { $, client, h, onPlayer, page, run, showError, GAME_NAMES } from "./common.js";
+import { boardReady, loadBoard, renderBoard, sideOf } from "../boards.js";
+import { $, client, gameName, GAMES, h, onPlayer, page, run, showError } from "./common.js";
 
 const matchId = Number(page.dataset.match);
 const LABELS = { open: "● live", connecting: "connecting…", reconnecting: "reconnecting…", gone: "no such match", closed: "closed", refused: "not connected" };
 let connection = null;
-let drawOffers = {}; // game slug -> whether it has draw offers (GET /api/games)
+let loadingBoard = false;
 
 function connect() {
   if (connection) connection.close();
@@ -87,7 +87,8 @@ function drawActions(match, mySeat) {
   const active = match.status === "active";
   $("take-seat").hidden = !(client.player && !seated && match.status === "waiting");
   $("resign").hidden = !(seated && active);
-  $("offer-draw").hidden = !(seated && active && drawOffers[match.game] && match.draw_offer === null);
+  const drawOffers = GAMES.has(match.game) && GAMES.get(match.game).allows_draw_offers;
+  $("offer-draw").hidden = !(seated && active && drawOffers && match.draw_offer === null);
   $("accept-draw").hidden = !(seated && active && match.draw_offer !== null && match.draw_offer !== mySeat);
   $("rematch").hidden = !(seated && match.status === "finished");
   $("rematch").disabled = match.rematch.seats.includes(mySeat);
@@ -98,10 +99,15 @@ function drawActions(match, mySeat) {
 function draw() {
   const match = connection.match;
   if (!match) return;
+  // The game's board script brings its sides and board: draw again once it is here.
+  if (!boardReady(match.game) && !loadingBoard) {
+    loadingBoard = true;
+    loadBoard(match.game).then(draw);
+  }
   const mySeat = connection.mySeat;
   const pending = connection.pending.size > 0;
   const side = mySeat === null ? null : sideOf(match.game, mySeat);
-  $("title").textContent = `${GAME_NAMES[match.game] || match.game} · match ${match.id}`;
+  $("title").textContent = `${gameName(match.game)} · match ${match.id}`;
   $("status").textContent = describe(match, mySeat);
   show("side", side ? `You ${match.result || match.status === "aborted" ? "played" : "play"} ${side}.` : "");
   show("notice", notice(match, mySeat));
@@ -110,6 +116,7 @@ function draw() {
   drawActions(match, mySeat);
   renderBoard($("board"), match, {
     mySeat,
+    pending,
     canMove: mySeat !== null && match.status === "active" && match.turn.includes(mySeat) && !pending,
     onMove: (move) => act(() => connection.move(move)),
   });
@@ -136,12 +143,6 @@ function showChat(player) {
   $("chat-needs-name").hidden = Boolean(player);
 }
 
-async function loadGames() {
-  const { games } = await client.api("GET", "/api/games");
-  drawOffers = Object.fromEntries(games.map((game) => [game.slug, game.allows_draw_offers]));
-  if (connection) draw();
-}
-
 $("share").href = $("share").textContent = `${location.origin}/matches/${matchId}/`;
 $("take-seat").onclick = () => run(() => client.api("POST", `/api/matches/${matchId}/join`));
 $("resign").onclick = () => act(() => connection.resign());
@@ -160,5 +161,4 @@ onPlayer((player) => {
   showChat(player);
   connect();
 });
-run(loadGames);
 requestAnimationFrame(tickClocks);

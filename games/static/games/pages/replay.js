@@ -1,4 +1,4 @@
-import { describeMove, renderBoard } from "../boards.js";
+import { describeMove, loadBoard, renderBoard } from "../boards.js";
 import { $, client, h, page, run } from "./common.js";
 
 const matchId = Number(page.dataset.match);
@@ -45,6 +45,7 @@ $("last").onclick = go(() => steps.length - 1);
 
 run(async () => {
   ({ steps } = await client.api("GET", `/api/matches/${matchId}/replay`));
+  if (steps.length) await loadBoard(steps[0].match.game); // the moves as players say them, and the board
   $("log").replaceChildren(...steps.map((step, i) => {
     const item = h("li", {}, h("button", { type: "button" }, describe(step)));
     item.firstChild.onclick = go(() => i);

@@ -1,4 +1,4 @@
-import { $, client, h, onPlayer, page, run, GAME_NAMES } from "./common.js";
+import { $, client, gameName, h, onPlayer, page, run } from "./common.js";
 
 const tournamentId = Number(page.dataset.tournament);
 let latest = null;
@@ -12,7 +12,7 @@ function money(t) {
 function draw(t) {
   latest = t;
   $("title").textContent = t.name;
-  $("summary").textContent = `${GAME_NAMES[t.game] || t.game} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}${t.winner ? ` · winner: ${t.winner.name}` : ""}`;
+  $("summary").textContent = `${gameName(t.game)} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}${t.winner ? ` · winner: ${t.winner.name}` : ""}`;
   const me = client.player;
   const mine = me && t.entries.find((e) => e.player.id === me.id);
   $("enter").hidden = !(me && !mine && t.status === "registration");
