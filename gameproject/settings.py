@@ -74,6 +74,13 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "games",
+    "tournaments",
+    "payments",
+    "classic_games",
+    # Only the loadtest and benchcosts commands; loading it imports nothing
+    # outside requirements.txt (see bench/apps.py).
+    "bench",
+    "reversi",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,8 @@
 """What a Heroku-style platform builds from the repository: the pinned
 Python, and a requirements.txt holding what production runs and nothing the
 tests, the linter or the benchmark need (those are in requirements-dev.txt,
-which the README's test command and CI install)."""
+which the README's test command and CI install, and requirements-bench.txt,
+which it includes)."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 DEV_ONLY = {"pytest", "pytest-django", "pytest-asyncio", "hypothesis", "playwright", "ruff", "httpx", "websockets",
             "uvicorn", "matplotlib", "numpy", "py-spy"}  # fmt: skip
-# Developer tools inside the package: the benchmark runs from requirements-dev.txt.
-DEV_TOOLS = ("games/bench/", "games/management/commands/loadtest.py")
+# What loading the installed bench app imports (its commands need requirements-bench.txt).
+BENCH_APP = ("bench/__init__.py", "bench/apps.py")
 
 
 def requirements(name: str) -> list[Requirement]:
@@ -37,11 +38,15 @@ def test_python_is_pinned_to_the_version_the_project_is_tested_on() -> None:
 
 
 def test_production_installs_none_of_the_test_lint_or_benchmark_packages() -> None:
-    runtime, dev = names("requirements.txt"), names("requirements-dev.txt")
+    runtime, bench = names("requirements.txt"), names("requirements-bench.txt")
+    dev = names("requirements-dev.txt") | bench
     assert not runtime & DEV_ONLY, f"dev-only packages in requirements.txt: {sorted(runtime & DEV_ONLY)}"
     assert DEV_ONLY - {"numpy"} <= dev  # numpy comes with matplotlib
     assert not runtime & dev, "listed in both files"
     assert "-r requirements.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements-bench.txt" in (ROOT / "requirements-dev.txt").read_text().splitlines()
+    assert "-r requirements.txt" in (ROOT / "requirements-bench.txt").read_text().splitlines()
+    assert {"uvicorn", "matplotlib", "py-spy", "httpx", "websockets"} <= bench
 
 
 def installed_by(requirement_file: str) -> set[str]:
@@ -68,15 +73,15 @@ def installed_by(requirement_file: str) -> set[str]:
 def runtime_imports() -> set[str]:
     """Top-level modules imported by the code production runs."""
     found: set[str] = set()
-    for path in [*ROOT.glob("games/**/*.py"), *ROOT.glob("gameproject/**/*.py"), ROOT / "manage.py"]:
-        if path.relative_to(ROOT).as_posix().startswith(DEV_TOOLS):
-            continue
+    paths = [*ROOT.glob("games/**/*.py"), *ROOT.glob("gameproject/**/*.py"), ROOT / "manage.py"]
+    for path in [*paths, *(ROOT / name for name in BENCH_APP)]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Import):
                 found |= {alias.name.split(".")[0] for alias in node.names}
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
                 found.add(node.module.split(".")[0])
-    return found - set(sys.stdlib_module_names) - {"games", "gameproject", "__future__"}
+    own = {path.parent.name for path in ROOT.glob("*/__init__.py")}  # the project's apps: games, bench, ...
+    return found - set(sys.stdlib_module_names) - own - {"__future__"}
 
 
 def test_production_installs_everything_the_server_imports() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sysconfig
 from pathlib import Path
 
-from games.management.commands.loadtest import _frame
+from bench.management.commands.loadtest import _frame
 
 
 def test_frames_are_named_relative_to_the_project_root_wherever_it_is(settings) -> None:

@@ -10,8 +10,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from games.bench import report
-from games.bench.costs import measure
+from bench import report
+from bench.costs import measure
 
 
 class Command(BaseCommand):
@@ -25,6 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         figures = measure(options["repeat"])
         self.stdout.write(json.dumps(figures, indent=2))
+        Path(options["out"]).mkdir(parents=True, exist_ok=True)
         path = Path(options["out"]) / "performance-costs.json"
         runs = json.loads(path.read_text()) if path.exists() else {}
         runs[options["label"]] = figures

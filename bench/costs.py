@@ -24,11 +24,10 @@ from django.test import Client
 from django.test.utils import setup_test_environment, teardown_test_environment
 from django.utils import timezone
 
-from games import services
+from classic_games import chess as chess_rules
+from games import frames, services
 from games.accounts import create_guest
 from games.models import Player
-from games.payloads import event_message, snapshot_message
-from games.rules import chess as chess_rules
 
 PLIES = 300
 
@@ -66,7 +65,7 @@ def cpu_ms(call: Callable[[], Any], repeat: int) -> float:
 def play(moves: list[str]) -> int:
     white, _ = create_guest("white")
     black, _ = create_guest("black")
-    data = services.create_match(white, "chess")
+    data = services.create_match(white, "chess").match
     services.join_match(data["id"], black)
     players = (white, black)
     for ply, uci in enumerate(moves):
@@ -79,10 +78,10 @@ def resync(match_id: int, seq: int, missed: int) -> None:
     the events, or a snapshot when more than ``GAMES_RESYNC_MAX_EVENTS`` were missed."""
     current, steps = services.replay_since(match_id, seq - missed, settings.GAMES_RESYNC_MAX_EVENTS)
     if steps is None:
-        snapshot_message(current, 0, timezone.now())
+        frames.snapshot(current.match, current.presence, 0, timezone.now())
         return
     for event, data in steps:
-        event_message(event, data, 0)
+        frames.event(event, data, current.presence, 0)
 
 
 def forget_process_caches() -> None:
@@ -104,7 +103,7 @@ def measure(repeat: int = 50) -> dict[str, Any]:
         figures: dict[str, Any] = {"plies": PLIES, "database": connection.vendor}
         for missed in (1, 10, 16, 100):
             figures[f"resync_{missed}_missed_ms"] = round(cpu_ms(lambda m=missed: resync(match_id, seq, m), repeat), 2)
-        black = services.load_match(match_id)["players"][1]["id"]
+        black = services.load_match(match_id).match["players"][1]["id"]
         services.act(match_id, Player.objects.get(pk=black), "resign")
         client = Client()
         url = f"/api/matches/{match_id}/replay"

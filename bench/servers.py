@@ -18,8 +18,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-APPS = {"project": "gameproject.asgi:application", "relay": "games.bench.relay:application"}
+ROOT = Path(__file__).resolve().parent.parent
+APPS = {"project": "gameproject.asgi:application", "relay": "bench.relay:application"}
 
 
 @dataclass
@@ -144,7 +144,7 @@ def running(kind: str, config: Config, database_url: str | None) -> Iterator[Run
         for index in range(count):
             port = free_port()
             if kind == "websockets":
-                command = [sys.executable, "-m", "games.bench.baseline_websockets", str(port)]
+                command = [sys.executable, "-m", "bench.baseline_websockets", str(port)]
             elif config.server == "uvicorn":
                 command = [sys.executable, "-m", "uvicorn", APPS[kind], "--host", "127.0.0.1", "--port", str(port),
                            "--log-level", "warning", "--ws-max-size", "65536", "--no-access-log"]  # fmt: skip

@@ -1,7 +1,7 @@
 """Baseline (b): a plain Channels consumer that only relays to its group, no
 validation, no database, on the project's own settings and channel layer.
 
-Served as ``daphne games.bench.relay:application``; rooms at ``/room/<name>``.
+Served as ``daphne bench.relay:application``; rooms at ``/room/<name>``.
 """
 
 from __future__ import annotations

@@ -18,15 +18,19 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from games.bench import report
-from games.bench.driver import Driver, hold_connections, polling_versus_sockets
-from games.bench.servers import Config, bench_database, raise_file_limit, rss_bytes, running
+from bench import report
+
+try:
+    from bench.driver import Driver, hold_connections, polling_versus_sockets
+    from bench.servers import Config, bench_database, raise_file_limit, rss_bytes, running
+except ModuleNotFoundError as missing:  # a production install: requirements.txt alone
+    raise ModuleNotFoundError(f"{missing}; the benchmark needs: pip install -r requirements-bench.txt") from missing
 
 
 class Command(BaseCommand):
     help = "Measure the project against baselines in one run; writes a table, JSON, a PNG plot and performance.md."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--matches", type=int, default=200)
         parser.add_argument("--spectators", type=int, default=1, help="spectators per match")
         parser.add_argument("--duration", type=float, default=15, help="seconds per measured step")

@@ -2,7 +2,7 @@
 ``websockets`` library alone. Rooms in a dict, no validation, no database:
 every text a client sends to ``/room/<name>`` goes to everyone in the room.
 
-Run: ``python -m games.bench.baseline_websockets PORT``
+Run: ``python -m bench.baseline_websockets PORT``
 """
 
 from __future__ import annotations
