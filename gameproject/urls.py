@@ -5,11 +5,6 @@ from games import monitoring
 from games.api import api
 from games.http_errors import json_error_urls, unknown_url
 from games.views import lobby, match_page, replay_page
-from tournaments.api import router as tournaments_api
-
-# The tournaments app's endpoints join the one API (/api/tournaments...), so
-# they share its authentication, error envelope and OpenAPI schema.
-api.add_router("", tournaments_api)
 
 urlpatterns = [
     path("", lobby, name="lobby"),

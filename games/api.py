@@ -169,10 +169,10 @@ def get_match(request: HttpRequest, match_id: int) -> dict:
 
 @api.get("/matches/{match_id}/events", response=answers({200: EventsOut}, 400, 404), auth=None)
 def list_events(request: HttpRequest, match_id: int, query: Query[EventsAfterIn]) -> dict:
-    now, events = services.events_after(match_id, query.after)
+    latest, events = services.events_after(match_id, query.after)
     player = optional_player(request)
-    viewer = seat_of(now.match, player.pk if player else None)
-    return {"seq": now.match["seq"], "events": [event_view(now.match, event, viewer) for event in events]}
+    viewer = seat_of(latest.match, player.pk if player else None)
+    return {"seq": latest.match["seq"], "events": [event_view(latest.match, event, viewer) for event in events]}
 
 
 @api.get("/matches/{match_id}/replay", response=answers({200: ReplayOut}, 400, 404, 409, 429), auth=None)

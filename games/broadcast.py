@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -17,6 +17,7 @@ from channels.layers import get_channel_layer
 from games import frames
 from games.engine import get_game
 from games.engine.clocks import format_time
+from games.engine.match import EventKind, MatchData, Presence, SeatPresence
 
 if TYPE_CHECKING:
     from games.services import Current, Step
@@ -25,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 LayerMessage = dict[str, Any]
 SPECTATOR = "spectator"
+ABSENT: SeatPresence = {"connected": False, "left_at": None}
 
 
 def match_group(match_id: int) -> str:
@@ -44,19 +46,28 @@ def event_broadcast(step: Step) -> LayerMessage:
         for viewer in viewers
     }
     message: LayerMessage = {"type": "match.event", "seq": step.event["seq"], "texts": texts}
-    if step.event["kind"] == "join":
-        message.update(event=step.event, match=step.match, presence=_wire_presence(step.presence))
+    if step.event["kind"] == EventKind.JOIN:
+        message.update(event=step.event, match=_layer_match(step.match, step.presence))
     return message
 
 
-def _wire_presence(presence: dict[int, Any]) -> dict[str, Any]:
-    """Presence keyed by seat as text: what msgpack and JSON carry."""
-    return {str(seat): entry for seat, entry in presence.items()}
+def _layer_match(data: MatchData, presence: Presence) -> dict[str, Any]:
+    """A match in a layer message: each player entry carries its presence
+    (``connected``, ``left_at``), the shape every process of this release
+    and of the previous one reads, so a rolling deploy loses nothing."""
+    players = [{**player, **presence.get(player["seat"], ABSENT)} for player in data["players"]]
+    return {**data, "players": players}
 
 
-def layer_presence(message: LayerMessage) -> dict[int, Any]:
-    """The presence a layer message carries, keyed by seat again."""
-    return {int(seat): entry for seat, entry in message["presence"].items()}
+def layer_match(message: LayerMessage) -> tuple[MatchData, Presence]:
+    """The match and presence a layer message carries (see :func:`_layer_match`)."""
+    match = message["match"]
+    presence: Presence = {
+        player["seat"]: {"connected": player.get("connected", False), "left_at": player.get("left_at")}
+        for player in match["players"]
+    }
+    players = [{"seat": p["seat"], "id": p["id"], "name": p["name"]} for p in match["players"]]
+    return cast(MatchData, {**match, "players": players}), presence
 
 
 def _view_key(viewer: int | None) -> str:
@@ -71,7 +82,7 @@ def text_for(message: LayerMessage, seat: int | None) -> str:
 
 def rematch_broadcast(rematch: Current) -> LayerMessage:
     """The new match of a rematch; each socket shows it as its player sees it."""
-    return {"type": "match.rematch", "match": rematch.match, "presence": _wire_presence(rematch.presence)}
+    return {"type": "match.rematch", "match": _layer_match(rematch.match, rematch.presence)}
 
 
 def match_ready_broadcast(tournament_id: int, started: Current, seat: int) -> LayerMessage:
@@ -79,18 +90,24 @@ def match_ready_broadcast(tournament_id: int, started: Current, seat: int) -> La
     return {
         "type": "tournament.match",
         "tournament": tournament_id,
-        "match": started.match,
-        "presence": _wire_presence(started.presence),
+        "match": _layer_match(started.match, started.presence),
         "seat": seat,
     }
 
 
 def chat_broadcast(seq: int, seat: int | None, name: str, text: str, at: datetime) -> LayerMessage:
-    return {"type": "match.chat", "frame": frames.chat(seq, seat, name, text, format_time(at))}
+    """A chat line; its fields are the ``chat`` frame's (see :func:`frame_of`)."""
+    return {**frames.chat(seq, seat, name, text, format_time(at)), "type": "match.chat"}
 
 
 def presence_broadcast(seq: int, seat: int, connected: bool) -> LayerMessage:
-    return {"type": "match.presence", "frame": frames.presence(seat, connected, seq)}
+    """A seat's presence changed; its fields are the ``presence`` frame's."""
+    return {**frames.presence(seat, connected, seq), "type": "match.presence"}
+
+
+def frame_of(message: LayerMessage, frame_type: frames.FrameType) -> frames.Frame:
+    """The frame a chat or presence message carries: its own fields."""
+    return {**message, "type": frame_type}
 
 
 def send_to_group(group: str, message: LayerMessage) -> None:

@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from games import frames, inputs, lifecycle, monitoring, presence, quotas, services
 from games.accounts import player_for_user
-from games.broadcast import layer_presence, match_group, text_for
+from games.broadcast import frame_of, layer_match, match_group, text_for
 from games.engine.errors import ErrorCode
 from games.engine.match import Event, EventKind, MatchData, Presence, seat_of
 from games.frames import Ref
@@ -215,13 +215,13 @@ class MatchConsumer(PlayerSocket):
         # between arrives later with seq <= the snapshot's and is dropped.
         await self.join_group(match_group(self.match_id))
         try:
-            now, self.seat = await database_sync_to_async(presence.socket_opened)(
+            latest, self.seat = await database_sync_to_async(presence.socket_opened)(
                 self.match_id, self.player, self.channel_name
             )
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
-        await self.send_snapshot(now)
+        await self.send_snapshot(latest)
 
     async def forget(self) -> None:
         # Whatever ``self.seat`` says: a failure half-way through taking a
@@ -334,27 +334,27 @@ class MatchConsumer(PlayerSocket):
             await self.resync(self.sequence.last, force=False)
             return
         if "match" in message:  # a join: a watching player may have just taken a seat
-            await self.send_event(message["event"], message["match"], layer_presence(message))
+            await self.send_event(message["event"], *layer_match(message))
             return
         self.sequence.sent(message["seq"])  # serialised once by the sender for every recipient like this one
         await self.send(text_data=text_for(message, self.seat))
 
     async def match_presence(self, message: dict[str, Any]) -> None:
-        await self.catch_up_to(message["frame"]["seq"])
-        await self.send_frame(message["frame"])
+        await self.catch_up_to(message["seq"])
+        await self.send_frame(frame_of(message, frames.FrameType.PRESENCE))
 
     async def match_chat(self, message: dict[str, Any]) -> None:
-        await self.catch_up_to(message["frame"]["seq"])
-        await self.send_frame(message["frame"])
+        await self.catch_up_to(message["seq"])
+        await self.send_frame(frame_of(message, frames.FrameType.CHAT))
 
     async def catch_up_to(self, seq: int) -> None:
         if self.sequence.behind(seq):
             await self.resync(self.sequence.last, force=False)
 
     async def match_rematch(self, message: dict[str, Any]) -> None:
-        data = message["match"]
+        data, seats_present = layer_match(message)
         viewer = seat_of(data, self.player.pk) if self.player else None
-        await self.send_frame(frames.rematch(data, layer_presence(message), viewer, timezone.now()))
+        await self.send_frame(frames.rematch(data, seats_present, viewer, timezone.now()))
 
     # --- to the client -----------------------------------------------------
 
@@ -363,22 +363,22 @@ class MatchConsumer(PlayerSocket):
         ``force`` resends events the client asked for even if this socket
         already sent them."""
         monitoring.RESYNCS.inc()
-        now, missed = await database_sync_to_async(services.replay_since)(
+        latest, missed = await database_sync_to_async(services.replay_since)(
             self.match_id, after, settings.GAMES_RESYNC_MAX_EVENTS
         )
         if missed is None:
-            await self.send_snapshot(now)
+            await self.send_snapshot(latest)
             return
         for event, data in missed:
             if force or event["seq"] > self.sequence.last:
-                await self.send_event(event, data, now.presence)
+                await self.send_event(event, data, latest.presence)
 
-    async def send_snapshot(self, now: services.Current) -> None:
-        self.sequence.reset(now.match["seq"])
+    async def send_snapshot(self, latest: services.Current) -> None:
+        self.sequence.reset(latest.match["seq"])
         self.own_refs.clear()
         if self.seat is None and self.player is not None:
-            await self.take_seat_if_joined(now.match)
-        await self.send_frame(frames.snapshot(now.match, now.presence, self.seat, timezone.now()))
+            await self.take_seat_if_joined(latest.match)
+        await self.send_frame(frames.snapshot(latest.match, latest.presence, self.seat, timezone.now()))
 
     async def send_event(self, event: Event, data: MatchData, presence: Presence) -> None:
         self.sequence.sent(event["seq"])

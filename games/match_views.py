@@ -9,7 +9,7 @@ from typing import Any
 
 from games.engine import get_game
 from games.engine.clocks import format_time, next_deadline, remaining_ms
-from games.engine.match import Event, MatchData, Presence, turn
+from games.engine.match import Event, EventKind, MatchData, Presence, turn
 
 
 def clock_view(data: MatchData, now: datetime) -> dict[str, Any] | None:
@@ -59,6 +59,6 @@ def event_view(data: MatchData, event: Event, viewer: int | None) -> dict[str, A
     """One logged event as ``viewer`` may see it, given the match ``data`` it
     is shown with (a game may reveal secrets once the match is over)."""
     move = event["move"]
-    if event["kind"] == "move" and move is not None:
+    if event["kind"] == EventKind.MOVE and move is not None:
         move = get_game(data["game"]).view_move(data["state"], move, event["seat"], viewer)
     return {"seq": event["seq"], "kind": event["kind"], "seat": event["seat"], "move": move, "at": event["at"]}

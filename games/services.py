@@ -91,11 +91,11 @@ def load_match(match_id: int) -> Current:
 
 def events_after(match_id: int, after: int) -> tuple[Current, list[Event]]:
     """The match and its logged events with ``seq > after``, oldest first."""
-    now = load_match(match_id)
+    latest = load_match(match_id)
     # seq__lte: an event committed after the match was read is not shown
     # with a match that does not include it yet.
-    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after, seq__lte=now.match["seq"]).order_by("seq")
-    return now, [event_of(row) for row in rows]
+    rows = MatchEvent.objects.filter(match_id=match_id, seq__gt=after, seq__lte=latest.match["seq"]).order_by("seq")
+    return latest, [event_of(row) for row in rows]
 
 
 def replay(match: Match, seats: list[Seat], after: int = 0) -> list[tuple[Event, MatchData]]:
@@ -148,12 +148,12 @@ def replay_since(match_id: int, after: int, limit: int) -> tuple[Current, list[t
     :func:`replay`); the usual case, one missed event, is the stored match itself."""
     match = get_match(match_id)
     seats = seat_rows(match_id)
-    now = Current(match_data(match, seats), presence_of(seats))
+    latest = Current(match_data(match, seats), presence_of(seats))
     if not 0 <= after < match.seq or match.seq - after > limit:
-        return now, None
+        return latest, None
     if after == match.seq - 1:
-        return now, [(event_of(MatchEvent.objects.get(match_id=match_id, seq=match.seq)), now.match)]
-    return now, [(event, data) for event, data in replay(match, seats, after) if event["seq"] > after]
+        return latest, [(event_of(MatchEvent.objects.get(match_id=match_id, seq=match.seq)), latest.match)]
+    return latest, [(event, data) for event, data in replay(match, seats, after) if event["seq"] > after]
 
 
 # --- writing ---------------------------------------------------------------

@@ -14,6 +14,7 @@ os.environ.setdefault("WEBSOCKET_ALLOWED_ORIGINS", "http://localhost:8000")
 os.environ.setdefault("GAMES_LIMIT_ADDRESS_PLAYER_CREATION", "100000/minute")
 os.environ.setdefault("GAMES_LIMIT_ADDRESS_MATCH_CREATION", "100000/minute")
 os.environ.setdefault("GAMES_LIMIT_ADDRESS_SOCKET_OPENS", "100000/minute")
+os.environ.setdefault("GAMES_LIMIT_ADDRESS_REPLAYS", "100000/minute")
 os.environ.setdefault("GAMES_MAX_SOCKETS_PER_ADDRESS", "100000")
 # Tests drive the clock themselves (or run the worker as a process).
 os.environ.setdefault("GAMES_CLOCK_IN_PROCESS", "0")

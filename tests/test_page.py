@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
         ("/", "games/pages/lobby.js"),
         ("/matches/1/", "games/pages/match.js"),
         ("/matches/1/replay/", "games/pages/replay.js"),
-        ("/tournaments/1/", "games/pages/tournament.js"),
+        ("/tournaments/1/", "tournaments/tournament.js"),
     ],
 )
 def test_pages_load_their_module(path: str, script: str) -> None:

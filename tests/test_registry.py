@@ -103,6 +103,35 @@ def test_a_game_without_legal_moves_is_refused() -> None:
         register(NoLegalMoves)
 
 
+class Unschemable:
+    """A value pydantic accepts as a field type but cannot describe in JSON Schema."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.is_instance_schema(cls)
+
+
+def test_a_game_whose_move_has_no_json_schema_is_refused_so_it_cannot_empty_the_games_list() -> None:
+    class OpaqueMove(MoveModel):
+        thing: Unschemable
+
+    class Opaque(Complete):
+        slug = "test-opaque"
+        Move = OpaqueMove
+
+    with pytest.raises(InvalidGame, match="JSON Schema"):
+        register(Opaque)
+    assert "test-opaque" not in [game.slug for game in all_games()]
+
+
+def test_a_game_asking_for_ticks_is_refused_while_no_tick_loop_runs() -> None:
+    ticking = type("Ticking", (Complete,), {"slug": "test-ticking", "tick_ms": 100})
+    with pytest.raises(InvalidGame, match="tick_ms"):
+        register(ticking)
+
+
 @pytest.mark.parametrize("players", [(0, 2), (3, 2)])
 def test_bad_player_counts_are_refused(players: tuple[int, int]) -> None:
     bad = type("BadPlayers", (Complete,), {"min_players": players[0], "max_players": players[1]})

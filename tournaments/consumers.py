@@ -8,7 +8,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from games import frames
-from games.broadcast import layer_presence
+from games.broadcast import layer_match
 from games.consumers import CLOSE_UNKNOWN_MATCH, ListeningSocket
 from games.engine.errors import GameError
 from tournaments.services import player_group, tournament_group, tournament_snapshot
@@ -43,7 +43,6 @@ class TournamentConsumer(ListeningSocket):
         await self.send_frame(frames.tournament(view))
 
     async def tournament_match(self, message: dict[str, Any]) -> None:
-        ready = frames.match_ready(
-            message["tournament"], message["match"], layer_presence(message), message["seat"], timezone.now()
-        )
+        data, seats_present = layer_match(message)
+        ready = frames.match_ready(message["tournament"], data, seats_present, message["seat"], timezone.now())
         await self.send_frame(ready)

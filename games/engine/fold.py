@@ -98,7 +98,7 @@ def _start_turns(data: MatchData, was_turn: list[int], event: Event) -> None:
 
 def _finish(data: MatchData, result: Result) -> None:
     data["status"] = Status.FINISHED
-    data["result"] = {"winner": result.winner, "reason": result.reason}
+    data["result"] = result.as_dict()
 
 
 def _require_active(data: MatchData) -> None:

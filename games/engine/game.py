@@ -6,10 +6,12 @@ change the state they are given, :meth:`Game.apply_move` returns a new one or
 raises :class:`IllegalMove`. Seats are numbered from 0; ``seat=None`` in a
 view means a spectator.
 
-Moves and options are checked at the edge, before the rules run: the engine
-validates a move against the game's ``Move`` model (pydantic) and hands the
-rules the parsed model, so rules never hand-parse dicts. The move logged and
-broadcast is the JSON object the player sent, unchanged.
+Moves and options are checked before the rules run: the engine's fold
+validates a move against the game's ``Move`` model (pydantic) once the match
+is active and the seat is in turn, and hands the rules the parsed model, so
+rules never hand-parse dicts. The move logged and broadcast is the JSON object
+the player sent, unchanged; a replay parses every logged move again, so a
+game's ``Move`` model must keep accepting every move it ever accepted.
 
 ``docs/writing-a-game.md`` walks through writing one.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypedDict, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -39,6 +41,13 @@ class InvalidOptions(ValueError):
     """Match options the game does not accept; the message names the problem."""
 
 
+class ResultData(TypedDict):
+    """A result as stored and sent: ``{"winner": seat | null, "reason"}``."""
+
+    winner: int | None
+    reason: str
+
+
 @dataclass(frozen=True)
 class Result:
     """How a game ended: the winning seat, or ``None`` for a draw."""
@@ -46,7 +55,7 @@ class Result:
     winner: int | None
     reason: str
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> ResultData:
         return {"winner": self.winner, "reason": self.reason}
 
 
@@ -89,9 +98,10 @@ class Game(Generic[M]):
     #: The game's browser renderer, a static file path (``"reversi/board.js"``)
     #: that calls ``registerBoard(slug, render)``; ``None``: the generic board.
     board_script: ClassVar[str | None] = None
-    #: A game whose state also advances with time: milliseconds between
-    #: ticks while a match is active (``None``: the state changes only with
-    #: moves). The tick loop calls :meth:`tick`; see docs/writing-a-game.md.
+    #: Reserved for games whose state also advances with time: milliseconds
+    #: between ticks while a match is active (``None``: the state changes only
+    #: with moves). Published in ``GET /api/games``; no tick loop calls
+    #: :meth:`tick` yet (see docs/writing-a-game.md).
     tick_ms: ClassVar[int | None] = None
 
     # --- options -----------------------------------------------------------

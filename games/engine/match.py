@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypedDict
 
+from games.engine.game import ResultData
 from games.engine.registry import get_game
 
 
@@ -67,11 +68,6 @@ class SeatPresence(TypedDict):
 
 #: Live presence by seat; a seat missing from it has never had a socket.
 Presence = dict[int, SeatPresence]
-
-
-class ResultData(TypedDict):
-    winner: int | None
-    reason: str
 
 
 class ClockData(TypedDict):

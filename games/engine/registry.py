@@ -62,6 +62,12 @@ def _check(game: Game) -> None:
     for method in ("initial_state", "turn", "apply_move", "result", "legal_moves"):
         if getattr(cls, method) is getattr(Game, method):
             raise InvalidGame(f"{cls.__qualname__} does not implement {method}")
+    if game.tick_ms is not None:
+        raise InvalidGame(f"{cls.__qualname__}.tick_ms: no tick loop runs yet; leave it None")
+    try:
+        game.describe()  # what GET /api/games lists: one game's failure must not empty the list
+    except Exception as problem:
+        raise InvalidGame(f"{cls.__qualname__}: no JSON Schema for its Move or Options ({problem})") from None
 
 
 def get_game(slug: str) -> Game:

@@ -49,7 +49,14 @@ function showOpenMatches(matches) {
 }
 
 async function loadTournaments() {
-  const { tournaments } = await client.api("GET", "/api/tournaments");
+  let tournaments;
+  try {
+    ({ tournaments } = await client.api("GET", "/api/tournaments"));
+  } catch (error) {
+    if (error.code === "not_found") return; // no tournaments app installed: the section stays hidden
+    throw error;
+  }
+  $("tournaments-section").hidden = false;
   $("tournaments").replaceChildren(
     ...tournaments.map((t) => h("li", {}, h("a", { href: `/tournaments/${t.id}/` }, t.name), ` · ${gameName(t.game)} · ${t.status} · ${t.confirmed}/${t.capacity}${t.entry_fee ? ` · ${(t.entry_fee / 100).toFixed(2)} ${t.currency.toUpperCase()}` : " · free"}`)),
   );

@@ -1,4 +1,4 @@
-import { $, client, gameName, h, onPlayer, page, run } from "./common.js";
+import { $, client, gameName, h, onPlayer, page, run } from "../games/pages/common.js";
 
 const tournamentId = Number(page.dataset.tournament);
 let latest = null;
