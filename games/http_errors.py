@@ -29,16 +29,22 @@ from django.urls import URLPattern
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
+from games.engine.errors import ErrorCode
+
 logger = logging.getLogger(__name__)
 
 JSON_PREFIXES = ("/api/", "/webhooks/")
+# The code and message of an answer Django makes on its own, by HTTP status.
 GENERIC = {
-    400: ("bad_request", "the request is malformed"),
-    403: ("forbidden", "this request is not allowed"),
-    404: ("not_found", "no such URL"),
-    405: ("method_not_allowed", "this URL does not take that method"),
-    413: ("request_too_large", "the request body is larger than the server accepts"),
-    500: ("internal_error", "the server failed to answer; the error is logged"),
+    code.http_status: (code, message)
+    for code, message in (
+        (ErrorCode.BAD_REQUEST, "the request is malformed"),
+        (ErrorCode.FORBIDDEN, "this request is not allowed"),
+        (ErrorCode.NOT_FOUND, "no such URL"),
+        (ErrorCode.METHOD_NOT_ALLOWED, "this URL does not take that method"),
+        (ErrorCode.REQUEST_TOO_LARGE, "the request body is larger than the server accepts"),
+        (ErrorCode.INTERNAL_ERROR, "the server failed to answer; the error is logged"),
+    )
 }
 
 View = Callable[..., HttpResponseBase]

@@ -12,11 +12,12 @@ PostgreSQL's ``integer`` and dates through :data:`StartTime`.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, StringConstraints
 
+from games.engine.match import Status as MatchStatus
 from games.inputs import check_json, check_text
 
 INT_MAX = 2**31 - 1  # PostgreSQL's integer: every seq, count and amount column
@@ -142,7 +143,7 @@ class ResultOut(Schema):
 
 
 class MatchListIn(Schema):
-    status: Literal["waiting", "active", "finished", "aborted"] = "waiting"
+    status: MatchStatus = MatchStatus.WAITING
     game: GameSlug | None = None
 
 
