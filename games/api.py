@@ -26,6 +26,7 @@ from games.engine.match import Status as MatchStatus
 from games.engine.match import seat_of
 from games.match_views import event_view, match_view
 from games.models import Player
+from games.outcomes import Current
 from games.replays import replay_json
 from games.schemas import (
     CreateMatchIn,
@@ -118,10 +119,10 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return error_response(request, "bad_request", str(exc), exc.status_code)
 
 
-def _match_for(now: services.Current, player: Player | None) -> dict[str, Any]:
+def _match_for(current: Current, player: Player | None) -> dict[str, Any]:
     """The match as ``player`` (or a spectator) may see it, clocks as of now."""
-    viewer = seat_of(now.match, player.pk if player else None)
-    return match_view(now.match, now.presence, viewer, timezone.now())
+    viewer = seat_of(current.match, player.pk if player else None)
+    return match_view(current.match, current.presence, viewer, timezone.now())
 
 
 @api.post("/players", response=answers({201: PlayerOut}, *WITH_BODY, 429), auth=None)
@@ -194,7 +195,7 @@ def replay_match(request: HttpRequest, match_id: int) -> HttpResponse:
 def make_move(request: HttpRequest, match_id: int, body: MoveIn) -> dict:
     limit_player(request.auth)
     step = services.play_move(match_id, request.auth, body.move, body.seq)
-    return _match_for(services.Current(step.match, step.presence), request.auth)
+    return _match_for(Current(step.match, step.presence), request.auth)
 
 
 @api.post("/tickets", response=answers({200: TicketOut}, *AS_PLAYER, 429), auth=PLAYER_AUTH)

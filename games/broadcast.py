@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -18,9 +18,7 @@ from games import frames
 from games.engine import get_game
 from games.engine.clocks import format_time
 from games.engine.match import EventKind, MatchData, Presence, SeatPresence
-
-if TYPE_CHECKING:
-    from games.services import Current, Step
+from games.outcomes import Current, Step
 
 logger = logging.getLogger(__name__)
 

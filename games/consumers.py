@@ -36,6 +36,7 @@ from games.frames import Ref
 from games.lobby import LOBBY_GROUP, lobby_message
 from games.messages import ActionIn, BadMessage, ChatIn, ClientMessage, MoveIn, ResyncIn, parse_client_message
 from games.models import Player
+from games.outcomes import Current, Step
 from games.sequencing import Arrival, Sequence
 
 logger = logging.getLogger(__name__)
@@ -316,7 +317,7 @@ class MatchConsumer(PlayerSocket):
         self.own_refs[outcome.step.event["seq"]] = ref
         await self.deliver(outcome.step)
 
-    async def deliver(self, step: services.Step) -> None:
+    async def deliver(self, step: Step) -> None:
         """A step this process logged: sent like any event, in order."""
         arrival = self.sequence.classify(step.event["seq"])
         if arrival is Arrival.GAP:
@@ -373,7 +374,7 @@ class MatchConsumer(PlayerSocket):
             if force or event["seq"] > self.sequence.last:
                 await self.send_event(event, data, latest.presence)
 
-    async def send_snapshot(self, latest: services.Current) -> None:
+    async def send_snapshot(self, latest: Current) -> None:
         self.sequence.reset(latest.match["seq"])
         self.own_refs.clear()
         if self.seat is None and self.player is not None:

@@ -14,9 +14,8 @@ them into its own frames (``games.frames``, ``games.api``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -32,42 +31,15 @@ from games.engine.match import PLAYER_ACTIONS, Event, EventKind, MatchData, Play
 from games.engine.options import validate_options
 from games.inputs import UnsafeInput, check_text
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
+from games.outcomes import ActionOutcome, Current, Step
 from games.records import as_checkpoint, event_of, from_checkpoint, match_data, player_entry, presence_of, seat_rows
 from games.records import store as store_match
 from games.signals import match_ended, match_status_changed
 
-__all__ = ["ActionOutcome", "Current", "GameError", "Step"]
+__all__ = ["ActionOutcome", "Current", "GameError", "Step"]  # what callers catch and get back
 
 CHAT_MAX_LENGTH = 500
 CHECKPOINT_EVERY = 16
-
-
-class Current(NamedTuple):
-    """A match as it stands, with its players' live presence."""
-
-    match: MatchData
-    presence: Presence
-
-
-@dataclass(frozen=True)
-class Step:
-    """One logged event, the match right after it, and live presence."""
-
-    event: Event
-    match: MatchData
-    presence: Presence
-
-
-@dataclass(frozen=True)
-class ActionOutcome:
-    """What a player's action did. ``settled`` is a deadline that had passed
-    (a timeout or abandonment), logged and committed before the action was
-    looked at, whatever became of it; then either ``step``, the action's own
-    event, or ``refusal``."""
-
-    settled: Step | None
-    step: Step | None
-    refusal: GameError | None
 
 
 # --- reading ---------------------------------------------------------------
