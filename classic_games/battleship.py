@@ -71,14 +71,16 @@ def _place(fleet: list[ShipPlacement]) -> list[list[list[int]]]:
     """Check a well-formed fleet against the rules; returns each ship's cells."""
     if sorted(ship.size for ship in fleet) != sorted(FLEET):
         raise IllegalMove(f"the fleet is one ship of each size {', '.join(map(str, FLEET))}")
-    ships, taken = [], set()
+    ships: list[list[list[int]]] = []
+    taken: set[tuple[int, int]] = set()
     for ship in fleet:
         cells = _cells(ship)
         if not all(0 <= row < SIZE and 0 <= col < SIZE for row, col in cells):
             raise IllegalMove(f"a ship of size {ship.size} does not fit at {ship.row},{ship.col}")
-        if taken & {tuple(cell) for cell in cells}:
+        occupied = {(row, col) for row, col in cells}
+        if taken & occupied:
             raise IllegalMove("ships may not overlap")
-        taken |= {tuple(cell) for cell in cells}
+        taken |= occupied
         ships.append(cells)
     return ships
 

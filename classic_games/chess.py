@@ -182,7 +182,7 @@ class Chess(Game[ChessMove]):
     def initial_state(self, seats: int, options: dict[str, Any]) -> State:
         start = options.get("fen")
         board = chess.Board(start or chess.STARTING_FEN)
-        empty = {"start": start, "uci": [], "anchor": {"fen": board.fen(), "ply": 0}}
+        empty: State = {"start": start, "uci": [], "anchor": {"fen": board.fen(), "ply": 0}}
         return _state(empty, board, [], None, None)
 
     def turn(self, state: State) -> list[int]:

@@ -4,7 +4,7 @@ with). Names end in ``In``: what comes in from a client."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
@@ -41,7 +41,9 @@ class ChatIn(ClientMessage):
 
 
 AnyMessage = MoveIn | ResyncIn | ActionIn | ChatIn
-MESSAGE_TYPES = ("move", "resign", "offer_draw", "accept_draw", "rematch", "chat", "resync")
+MESSAGE_TYPES: tuple[str, ...] = tuple(
+    kind for model in (MoveIn, ActionIn, ChatIn, ResyncIn) for kind in get_args(model.model_fields["type"].annotation)
+)
 _adapter: TypeAdapter = TypeAdapter(Annotated[AnyMessage, Field(discriminator="type")])
 
 
