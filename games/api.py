@@ -14,7 +14,7 @@ from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.templatetags.static import static
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Status
+from ninja import NinjaAPI, Query, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from games import http_errors, lobby, quotas, services
@@ -45,6 +45,15 @@ from games.schemas import (
 )
 
 api = NinjaAPI(title="Game backend", version="1", urls_namespace="api")
+
+
+def mount(router: Router) -> None:
+    """Add another app's endpoints to the one API (from its ``ready()``), so
+    they share its authentication, error envelope and OpenAPI schema. Once:
+    ``ready()`` runs again whenever the installed apps change (tests'
+    ``override_settings(INSTALLED_APPS=...)``)."""
+    if all(mounted is not router for _, mounted in api._routers):
+        api.add_router("", router)
 
 
 def answers(ok: dict[int, Any], *errors: int) -> dict[Any, Any]:

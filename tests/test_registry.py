@@ -8,6 +8,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
+from django.test import Client, override_settings
 
 from games.engine import Game, MoveModel, Result, State, all_games, get_game, register, registry
 from games.engine.registry import InvalidGame
@@ -155,3 +157,18 @@ def test_hidden_information_is_derived_from_the_views() -> None:
     assert SecretState().hidden_information and SecretMoves().hidden_information
     assert Public().describe()["hidden_information"] is False
     assert SecretState().describe()["hidden_information"] is True
+
+
+@pytest.mark.django_db
+def test_a_games_app_installed_at_run_time_joins_and_nothing_registers_twice() -> None:
+    """Changing the installed apps runs every app's ready() again (as tests
+    of a game's own app do with override_settings): the new app's games join,
+    and the apps already there (the tournaments router, the built-in games)
+    are not added a second time."""
+    client = Client()
+    with override_settings(INSTALLED_APPS=[*settings.INSTALLED_APPS, "tests.nim_app"]):
+        assert "nim" in [game["slug"] for game in client.get("/api/games").json()["games"]]
+        assert client.get("/api/tournaments").status_code == 200
+    slugs = [game["slug"] for game in client.get("/api/games").json()["games"]]
+    assert len(slugs) == len(set(slugs))
+    assert client.get("/api/tournaments").status_code == 200

@@ -16,6 +16,7 @@ import stripe
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -155,6 +156,28 @@ def test_a_drawn_match_is_replayed_with_seats_swapped(alice: Player, bob: Player
     done = Tournament.objects.get(pk=cup.pk)
     assert (done.status, done.winner_id) == ("finished", bob.pk)
     assert tournaments.tournament_view(done)["bracket"][0]["matches"][0]["games"] == [first.pk, tiebreak.pk]
+
+
+def test_bracket_links_survive_a_deploy_where_both_releases_serve(alice: Player, bob: Player) -> None:
+    """A match the previous release started carries its bracket slot only in
+    games_match.pairing_id; it must still advance the bracket when it ends
+    here. And a match started here is linked in that column too, for a
+    previous-release process that may end it."""
+    cup = free_cup(2)
+    tournaments.enter(cup.pk, alice)
+    tournaments.enter(cup.pk, bob)
+    tournaments.start(cup.pk)
+    first = Match.objects.get(bracket__pairing__tournament=cup)
+    pairing = Pairing.objects.get(tournament=cup)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pairing_id FROM games_match WHERE id = %s", [first.pk])
+        assert cursor.fetchone()[0] == pairing.pk
+    BracketMatch.objects.filter(match_id=first.pk).delete()  # as the previous release would have left it
+    for player, cell in zip([alice, bob] * 3, X_WINS, strict=False):
+        services.play_move(first.pk, player, {"cell": cell})
+    done = Tournament.objects.get(pk=cup.pk)
+    assert (done.status, done.winner_id) == ("finished", alice.pk)
+    assert BracketMatch.objects.get(match_id=first.pk).pairing_id == pairing.pk
 
 
 def test_too_few_players_cancels_and_refunds(alice: Player, bob: Player) -> None:

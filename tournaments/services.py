@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from games import services
@@ -274,6 +274,7 @@ def _play(tournament: Tournament, pairing: Pairing, entries: list[Entry]) -> Non
     players = [entry.player for entry in entries]
     started = services.start_match(players, tournament.game, tournament.options)
     BracketMatch.objects.create(match_id=started.match["id"], pairing=pairing)
+    _write_previous_release_link(started.match["id"], pairing.pk)
     for seat, player in enumerate(players):
         message = match_ready_broadcast(tournament.pk, started, seat)
         transaction.on_commit(lambda p=player, m=message: send_to_group(player_group(p.pk), m), robust=True)
@@ -301,7 +302,7 @@ def on_match_ended(sender: Any, match: Match, data: dict[str, Any], **kwargs: An
     """A bracket match ended: advance its winner, or replay a draw (or an
     aborted match) with the seats swapped. Runs in the match's transaction
     (a ``games.signals.match_ended`` receiver)."""
-    link = BracketMatch.objects.filter(match_id=match.pk).first()
+    link = BracketMatch.objects.filter(match_id=match.pk).first() or _adopt_previous_release_link(match.pk)
     if link is None:
         return
     pairing = Pairing.objects.select_related("entry_a__player", "entry_b__player").get(pk=link.pairing_id)
@@ -321,6 +322,29 @@ def on_match_ended(sender: Any, match: Match, data: dict[str, Any], **kwargs: An
         winner = pairing.entry_a if pairing.entry_a.player_id == winner_player else pairing.entry_b
         _advance(tournament, pairing, winner)
     changed(tournament)
+
+
+# --- the previous release's link column -------------------------------------
+# The previous release links a bracket match through games_match.pairing_id,
+# which games 0008 kept for it. During a deploy both releases serve: a match
+# one of them starts may end on the other. So this release writes the column
+# too, and adopts a link only the column holds. Both go with the release that
+# drops the column (which first copies the links once more).
+
+
+def _write_previous_release_link(match_id: int, pairing_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE games_match SET pairing_id = %s WHERE id = %s", [pairing_id, match_id])
+
+
+def _adopt_previous_release_link(match_id: int) -> BracketMatch | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pairing_id FROM games_match WHERE id = %s", [match_id])
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None
+    link, _ = BracketMatch.objects.get_or_create(match_id=match_id, defaults={"pairing_id": row[0]})
+    return link
 
 
 def start_due(now: datetime | None = None) -> int:

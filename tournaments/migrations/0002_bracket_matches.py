@@ -1,7 +1,8 @@
 """Which matches decide a pairing moves from ``games.Match.pairing`` to this
-app's ``BracketMatch``: create the table, copy every link, and only then let
-``games`` 0008 drop the column (``run_before``, so the games app's
-migrations never name this app)."""
+app's ``BracketMatch``: create the table and copy every link before ``games``
+0008 takes the field out of the model (``run_before``, so the games app's
+migrations never name this app). The column itself stays for the previous
+release's processes during a deploy (see ``tournaments.services``)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
