@@ -52,13 +52,10 @@ def get_match(match_id: int) -> Match:
     return match
 
 
-def current(match: Match) -> Current:
-    seats = seat_rows(match.pk)
-    return Current(match_data(match, seats), presence_of(seats))
-
-
 def load_match(match_id: int) -> Current:
-    return current(get_match(match_id))
+    match = get_match(match_id)
+    seats = seat_rows(match_id)
+    return Current(match_data(match, seats), presence_of(seats))
 
 
 def events_after(match_id: int, after: int) -> tuple[Current, list[Event]]:
