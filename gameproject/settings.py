@@ -205,6 +205,11 @@ GAMES_CLOCK_POLL_SECONDS = float(os.environ.get("GAMES_CLOCK_POLL_SECONDS", 0.2)
 # Each server process marks its open sockets alive this often; sockets not
 # marked for two periods belong to a process that died and are closed.
 GAMES_HEARTBEAT_SECONDS = float(os.environ.get("GAMES_HEARTBEAT_SECONDS", 15))
+# Threads a server process runs its sockets' database calls on (games.database_threads),
+# each holding a pooled connection while it works: keep it at most DATABASE_POOL_MAX_SIZE.
+# One on SQLite, which has one writer at a time.
+_SQLITE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+GAMES_DATABASE_THREADS = int(os.environ.get("GAMES_DATABASE_THREADS", 1 if _SQLITE else 4))
 
 # Rate limits ("limits" strings, several joined by ";"), each overridable by
 # the environment variable GAMES_LIMIT_<NAME>; see games.quotas and the README.

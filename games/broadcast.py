@@ -44,6 +44,13 @@ def event_broadcast(step: Step) -> LayerMessage:
         for viewer in viewers
     }
     message: LayerMessage = {"type": "match.event", "seq": step.event["seq"], "texts": texts}
+    if step.before is not None:  # protocol 2's frames: what changed
+        message["patches"] = {
+            _view_key(viewer): frames.dumps(
+                frames.event_patch(step.event, step.before, step.match, step.presence, viewer)
+            )
+            for viewer in viewers
+        }
     if step.event["kind"] == EventKind.JOIN:
         message.update(event=step.event, match=_layer_match(step.match, step.presence))
     return message
@@ -72,9 +79,12 @@ def _view_key(viewer: int | None) -> str:
     return SPECTATOR if viewer is None else str(viewer)
 
 
-def text_for(message: LayerMessage, seat: int | None) -> str:
-    """The event frame's text for a recipient in ``seat`` (``None``: spectator)."""
-    texts = message["texts"]
+def text_for(message: LayerMessage, seat: int | None, protocol: int = 1) -> str:
+    """The event frame's text for a recipient in ``seat`` (``None``: spectator)
+    speaking ``protocol``. A protocol 2 socket takes the whole-match frame
+    when the message has no patch (one from the previous release): protocol
+    2 clients accept both."""
+    texts = message.get("patches", message["texts"]) if protocol == 2 else message["texts"]
     return texts.get(_view_key(seat)) or texts[SPECTATOR]
 
 

@@ -21,7 +21,6 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -30,11 +29,21 @@ from django.utils import timezone
 from games import frames, inputs, lifecycle, monitoring, presence, quotas, services
 from games.accounts import player_for_user
 from games.broadcast import frame_of, layer_match, match_group, text_for
+from games.database_threads import on_database
 from games.engine.errors import ErrorCode
 from games.engine.match import Event, EventKind, MatchData, Presence, seat_of
 from games.frames import Ref
 from games.lobby import LOBBY_GROUP, lobby_message
-from games.messages import ActionIn, BadMessage, ChatIn, ClientMessage, MoveIn, ResyncIn, parse_client_message
+from games.messages import (
+    ActionIn,
+    BadMessage,
+    ChatIn,
+    ClientMessage,
+    MoveIn,
+    ResyncIn,
+    parse_client_message,
+    protocol_of,
+)
 from games.models import Player
 from games.outcomes import Current, Step
 from games.sequencing import Arrival, Sequence
@@ -84,7 +93,7 @@ class PlayerSocket(AsyncWebsocketConsumer):
             if handler is None:
                 raise ValueError(f"no handler for message type {message['type']}")
             # Not Channels' dispatch: it hops onto the database thread to close
-            # old connections before every message, which database_sync_to_async
+            # old connections before every message, which on_database
             # already does around each database call.
             await handler(message)
         except StopConsumer:
@@ -108,9 +117,9 @@ class PlayerSocket(AsyncWebsocketConsumer):
         if self.scope.get("ticket_rejected"):
             await self.close(code=CLOSE_BAD_TICKET)
             return False
-        self.player = self.scope.get("player") or await database_sync_to_async(player_for_user)(self.scope.get("user"))
+        self.player = self.scope.get("player") or await on_database(player_for_user)(self.scope.get("user"))
         try:
-            await database_sync_to_async(self.count_open)()
+            await on_database(self.count_open)()
             self.hold(quotas.sockets_per_address, self.address, settings.GAMES_MAX_SOCKETS_PER_ADDRESS)
             if self.player is not None:
                 self.hold(quotas.sockets_per_player, self.player.pk, settings.GAMES_MAX_SOCKETS_PER_PLAYER)
@@ -208,6 +217,7 @@ class MatchConsumer(PlayerSocket):
 
     async def connect(self) -> None:
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
+        self.protocol = protocol_of(self.scope.get("query_string", b""))
         self.sequence = Sequence()
         self.own_refs: dict[int, Ref] = {}
         if not await self.open():
@@ -216,9 +226,7 @@ class MatchConsumer(PlayerSocket):
         # between arrives later with seq <= the snapshot's and is dropped.
         await self.join_group(match_group(self.match_id))
         try:
-            latest, self.seat = await database_sync_to_async(presence.socket_opened)(
-                self.match_id, self.player, self.channel_name
-            )
+            latest, self.seat = await on_database(presence.socket_opened)(self.match_id, self.player, self.channel_name)
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
@@ -228,7 +236,7 @@ class MatchConsumer(PlayerSocket):
         # Whatever ``self.seat`` says: a failure half-way through taking a
         # seat must not leave the socket vouched for.
         if presence.forget(self.channel_name) or self.seat is not None:
-            await database_sync_to_async(presence.socket_closed)(self.channel_name)
+            await on_database(presence.socket_closed)(self.channel_name)
 
     # --- from the client ---------------------------------------------------
 
@@ -284,7 +292,7 @@ class MatchConsumer(PlayerSocket):
             await self.send_error(ErrorCode.NOT_AUTHENTICATED, "log in to chat", message.ref)
             return
         try:
-            await database_sync_to_async(services.post_chat)(self.match_id, self.player, message.text)
+            await on_database(services.post_chat)(self.match_id, self.player, message.text)
         except services.GameError as refusal:
             await self.send_refusal(refusal, message.ref)
 
@@ -301,7 +309,7 @@ class MatchConsumer(PlayerSocket):
             return
         received = time.perf_counter()
         try:
-            outcome = await database_sync_to_async(services.act)(self.match_id, self.player, kind, move, seq)
+            outcome = await on_database(services.act)(self.match_id, self.player, kind, move, seq)
         except services.GameError as refusal:  # the match is gone
             await self.send_refusal(refusal, ref)
             return
@@ -322,8 +330,12 @@ class MatchConsumer(PlayerSocket):
         arrival = self.sequence.classify(step.event["seq"])
         if arrival is Arrival.GAP:
             await self.resync(self.sequence.last, force=False)
+        elif arrival is Arrival.NEXT and step.message is not None and step.event["kind"] != EventKind.JOIN:
+            self.sequence.sent(step.event["seq"])  # the frame the broadcast carries, as serialised there
+            text = text_for(step.message, self.seat, self.protocol)
+            await self.send(text_data=frames.with_ref(text, self.own_refs.pop(step.event["seq"], None)))
         elif arrival is Arrival.NEXT:
-            await self.send_event(step.event, step.match, step.presence)
+            await self.send_event(step.event, step.match, step.presence, step.before)
 
     # --- from the channel layer --------------------------------------------
 
@@ -338,7 +350,7 @@ class MatchConsumer(PlayerSocket):
             await self.send_event(message["event"], *layer_match(message))
             return
         self.sequence.sent(message["seq"])  # serialised once by the sender for every recipient like this one
-        await self.send(text_data=text_for(message, self.seat))
+        await self.send(text_data=text_for(message, self.seat, self.protocol))
 
     async def match_presence(self, message: dict[str, Any]) -> None:
         await self.catch_up_to(message["seq"])
@@ -364,7 +376,7 @@ class MatchConsumer(PlayerSocket):
         ``force`` resends events the client asked for even if this socket
         already sent them."""
         monitoring.RESYNCS.inc()
-        latest, missed = await database_sync_to_async(services.replay_since)(
+        latest, missed = await on_database(services.replay_since)(
             self.match_id, after, settings.GAMES_RESYNC_MAX_EVENTS
         )
         if missed is None:
@@ -379,22 +391,28 @@ class MatchConsumer(PlayerSocket):
         self.own_refs.clear()
         if self.seat is None and self.player is not None:
             await self.take_seat_if_joined(latest.match)
-        await self.send_frame(frames.snapshot(latest.match, latest.presence, self.seat, timezone.now()))
+        await self.send_frame(frames.snapshot(latest.match, latest.presence, self.seat, timezone.now(), self.protocol))
 
-    async def send_event(self, event: Event, data: MatchData, presence: Presence) -> None:
+    async def send_event(
+        self, event: Event, data: MatchData, presence: Presence, before: MatchData | None = None
+    ) -> None:
+        """An event frame: with protocol 2 and the match ``before`` the event,
+        what changed; otherwise the whole match (resyncs, joins)."""
         self.sequence.sent(event["seq"])
+        seat = self.seat
         if event["kind"] == EventKind.JOIN and self.seat is None and self.player is not None:
             await self.take_seat_if_joined(data)
         ref = self.own_refs.pop(event["seq"], None)
-        await self.send_frame(frames.event(event, data, presence, self.seat, ref))
+        if self.protocol == 2 and before is not None and self.seat == seat:  # a new seat sees another match
+            await self.send_frame(frames.event_patch(event, before, data, presence, self.seat, ref))
+        else:
+            await self.send_frame(frames.event(event, data, presence, self.seat, ref))
 
     async def take_seat_if_joined(self, data: MatchData) -> None:
         """A watching player who joins (say, over HTTP) becomes a seated
         socket: their own view from now on, and their presence counted."""
         if self.player is not None and seat_of(data, self.player.pk) is not None:
-            _, self.seat = await database_sync_to_async(presence.socket_opened)(
-                self.match_id, self.player, self.channel_name
-            )
+            _, self.seat = await on_database(presence.socket_opened)(self.match_id, self.player, self.channel_name)
 
 
 MESSAGE_LIMITS: dict[type[ClientMessage], str] = {
@@ -413,7 +431,7 @@ class LobbyConsumer(ListeningSocket):
         if not await self.open():
             return
         await self.join_group(LOBBY_GROUP)
-        await self.lobby_changed(await database_sync_to_async(lobby_message)())
+        await self.lobby_changed(await on_database(lobby_message)())
 
     async def lobby_changed(self, message: dict[str, Any]) -> None:
         if message["at"] < self.last_at:

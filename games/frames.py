@@ -14,6 +14,7 @@ from games.engine.clocks import parse_time
 from games.engine.errors import ErrorCode
 from games.engine.match import Event, MatchData, Presence
 from games.match_views import event_view, match_view
+from games.patches import diff
 
 Frame = dict[str, Any]
 Ref = str | int | None
@@ -36,8 +37,9 @@ def dumps(frame: Frame) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
-def snapshot(data: MatchData, presence: Presence, viewer: int | None, now: datetime) -> Frame:
-    return {"type": FrameType.SNAPSHOT, "match": match_view(data, presence, viewer, now)}
+def snapshot(data: MatchData, presence: Presence, viewer: int | None, now: datetime, protocol: int = 1) -> Frame:
+    """The match as ``viewer`` sees it, and the protocol the socket speaks."""
+    return {"type": FrameType.SNAPSHOT, "match": match_view(data, presence, viewer, now), "protocol": protocol}
 
 
 def event(event: Event, data: MatchData, presence: Presence, viewer: int | None, ref: Ref = None) -> Frame:
@@ -47,12 +49,43 @@ def event(event: Event, data: MatchData, presence: Presence, viewer: int | None,
     frame: Frame = {
         "type": FrameType.EVENT,
         "seq": event["seq"],
-        "event": {"kind": shown["kind"], "seat": shown["seat"], "move": shown["move"], "at": shown["at"]},
+        "event": _event_fields(shown),
         "match": match_view(data, presence, viewer, parse_time(event["at"])),
     }
     if ref is not None:
         frame["ref"] = ref
     return frame
+
+
+def event_patch(
+    event: Event, before: MatchData, after: MatchData, presence: Presence, viewer: int | None, ref: Ref = None
+) -> Frame:
+    """Protocol 2's event: what the event changed in the recipient's view of
+    the match (``games.patches``), instead of the whole match. The match's
+    new ``seq`` is the frame's own, so it is not repeated in the patch; a
+    running clock is read as of the event, so it always comes whole (the
+    client's copy was read at another moment)."""
+    at = parse_time(event["at"])
+    new = match_view(after, presence, viewer, at)
+    old = {**match_view(before, presence, viewer, at), "seq": new["seq"], "clock": None}
+    frame: Frame = {
+        "type": FrameType.EVENT,
+        "seq": event["seq"],
+        "event": _event_fields(event_view(after, event, viewer)),
+        "patch": diff(old, new),
+    }
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def _event_fields(shown: dict[str, Any]) -> dict[str, Any]:
+    return {"kind": shown["kind"], "seat": shown["seat"], "move": shown["move"], "at": shown["at"]}
+
+
+def with_ref(text: str, ref: Ref) -> str:
+    """A serialised frame with the sender's ``ref`` added."""
+    return text if ref is None else f"{text[:-1]},{dumps({'ref': ref})[1:]}"
 
 
 def error(code: ErrorCode | str, message: str, ref: Ref = None, retry_after: int | None = None) -> Frame:

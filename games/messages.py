@@ -5,6 +5,7 @@ with). Names end in ``In``: what comes in from a client."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, get_args
+from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
 
@@ -70,3 +71,15 @@ def parse_client_message(raw: Any) -> AnyMessage:
             for error in invalid.errors()
         )
         raise BadMessage(f"invalid {kind} message: {problems}", ref) from None
+
+
+PROTOCOLS = (1, 2)
+
+
+def protocol_of(query_string: bytes) -> int:
+    """The protocol a match socket asked for with ``?protocol=N``: 2 (events
+    carry a patch) or 1 (events carry the whole match), the default and the
+    answer to anything else, so an old server answers a newer client with
+    what it speaks. The snapshot says which was chosen."""
+    asked = parse_qs(query_string.decode("latin1")).get("protocol", [""])[-1]
+    return int(asked) if asked in {str(version) for version in PROTOCOLS} else 1

@@ -5,7 +5,7 @@ into its own answer; ``games.broadcast`` into channel-layer messages."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from games.engine.errors import GameError
 from games.engine.match import Event, MatchData, Presence
@@ -20,11 +20,17 @@ class Current(NamedTuple):
 
 @dataclass(frozen=True)
 class Step:
-    """One logged event, the match right after it, and live presence."""
+    """One logged event, the match right after it, and live presence;
+    ``before``, the match right before it, when the service had it (so a
+    transport can send what changed instead of the whole match); and
+    ``message``, the channel-layer message the service broadcast about it,
+    whose frames are already serialised (``games.broadcast``)."""
 
     event: Event
     match: MatchData
     presence: Presence
+    before: MatchData | None = None
+    message: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

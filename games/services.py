@@ -14,6 +14,7 @@ them into its own frames (``games.frames``, ``games.api``).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -145,6 +146,9 @@ class _Locked:
     @classmethod
     def lock(cls, match_id: int) -> _Locked:
         row = lock_match(match_id)
+        # The seats in a statement of their own, after the lock is held: one
+        # query joining them to the locked row would see the seats as they
+        # were before a join that committed while it waited for the lock.
         seats = seat_rows(match_id)
         # Read under the lock, so logged times never go backwards.
         return cls(row, match_data(row, seats), presence_of(seats), timezone.now())
@@ -173,9 +177,10 @@ class _Locked:
         )  # fmt: skip
         store_match(self.row, after, self.presence, self.now)
         self.data = after
-        step = Step(event, after, self.presence)
-        match_id = self.row.pk
-        transaction.on_commit(lambda: broadcast.send_to_match(match_id, broadcast.event_broadcast(step)), robust=True)
+        step = Step(event, after, self.presence, before)
+        step = replace(step, message=broadcast.event_broadcast(step))  # built once, for every process
+        match_id, message = self.row.pk, step.message
+        transaction.on_commit(lambda: broadcast.send_to_match(match_id, message), robust=True)
         if before["status"] != after["status"] or before["seq"] == 0:
             match_status_changed.send(sender=Match, match=self.row)
             if Status(after["status"]).over:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
-from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from channels.security.websocket import OriginValidator
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from games.accounts import redeem_ticket
+from games.database_threads import on_database
 
 
 class BrowserOriginValidator(OriginValidator):
@@ -54,7 +54,7 @@ class TicketAuthMiddleware(BaseMiddleware):
             scope = {**scope, "user": AnonymousUser()}
         if ticket:
             scope = dict(scope)
-            player = await database_sync_to_async(redeem_ticket)(ticket)
+            player = await on_database(redeem_ticket)(ticket)
             if player is None:
                 scope["ticket_rejected"] = True
             else:

@@ -206,7 +206,7 @@ async def open_path(
 
     if player is not None:
         ticket, _ = await database_sync_to_async(issue_ticket)(player)
-        query = f"ticket={ticket}"
+        query = "&".join(filter(None, [f"ticket={ticket}", query]))
     if query:
         path += f"?{query}"
     communicator = WebsocketCommunicator(application, path, headers=headers if headers is not None else [ORIGIN])

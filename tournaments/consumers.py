@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from games import frames
 from games.broadcast import layer_match
 from games.consumers import CLOSE_UNKNOWN_MATCH, ListeningSocket
+from games.database_threads import on_database
 from games.engine.errors import GameError
 from tournaments.services import player_group, tournament_group, tournament_snapshot
 
@@ -29,7 +29,7 @@ class TournamentConsumer(ListeningSocket):
         if self.player is not None:
             await self.join_group(player_group(self.player.pk))
         try:
-            view = await database_sync_to_async(tournament_snapshot)(self.tournament_id)
+            view = await on_database(tournament_snapshot)(self.tournament_id)
         except GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return

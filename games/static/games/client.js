@@ -72,12 +72,12 @@ export class GameClient {
 
   /** The URL of a socket: with a fresh single-use ticket when this client
    * has a player, else marked anonymous so no cookie makes it someone. */
-  async socketUrl(path) {
+  async socketUrl(path, params = {}) {
     const base = this.baseUrl || window.location.origin;
-    const url = base.replace(/^http/, "ws") + path;
-    if (!this.token) return `${url}?anonymous=1`;
-    const { ticket } = await this.api("POST", "/api/tickets");
-    return `${url}?ticket=${encodeURIComponent(ticket)}`;
+    const query = new URLSearchParams(params);
+    if (!this.token) query.set("anonymous", "1");
+    else query.set("ticket", (await this.api("POST", "/api/tickets")).ticket);
+    return `${base.replace(/^http/, "ws")}${path}?${query}`;
   }
 
   match(id) {
@@ -99,10 +99,11 @@ export class GameClient {
  * client was told this page's origin may not open sockets), "message".
  */
 class Connection extends EventTarget {
-  constructor(client, path) {
+  constructor(client, path, params = {}) {
     super();
     this.client = client;
     this.path = path;
+    this.params = params;
     this.socket = null;
     this.state = "connecting";
     this.attempts = 0;
@@ -129,7 +130,7 @@ class Connection extends EventTarget {
     if (this.client.socketRefusal) return this.setState("refused");
     let url;
     try {
-      url = await this.client.socketUrl(this.path);
+      url = await this.client.socketUrl(this.path, this.params);
     } catch (error) {
       return this.retry();
     }
@@ -175,7 +176,8 @@ class FeedConnection extends Connection {}
  */
 export class MatchConnection extends Connection {
   constructor(client, id) {
-    super(client, `/ws/matches/${id}/`);
+    // Protocol 2: each event carries what changed (a patch), not the whole match.
+    super(client, `/ws/matches/${id}/`, { protocol: "2" });
     this.id = id;
     this.match = null;
     this.seq = -1;
@@ -193,7 +195,8 @@ export class MatchConnection extends Connection {
     } else if (message.type === "event") {
       if (message.seq <= this.seq) return;
       if (message.seq > this.seq + 1) return this.resync();
-      this.accept(message.match, message.seq);
+      // A resync's events (and a join) still carry the whole match.
+      this.accept(message.match || applyPatch(structuredClone(this.match), message.patch, message.seq), message.seq);
       if (message.ref !== undefined) this.pending.delete(message.ref);
       this.emit("change", message);
     } else if (message.type === "presence") {
@@ -270,6 +273,26 @@ export class MatchConnection extends Connection {
     const elapsed = now - this.receivedAt;
     return clock.remaining.map((ms, seat) => (clock.running.includes(seat) ? Math.max(0, ms - elapsed) : ms));
   }
+}
+
+/**
+ * The match after a protocol 2 event: each operation is [pointer, value]
+ * (set; a pointer ending in "/-" appends to an array) or [pointer] (remove),
+ * pointers as in RFC 6901; the match's seq is the event's.
+ */
+export function applyPatch(match, patch, seq) {
+  for (const [pointer, ...value] of patch) {
+    const tokens = pointer.split("/").slice(1).map((t) => t.replaceAll("~1", "/").replaceAll("~0", "~"));
+    const last = tokens.pop();
+    const target = tokens.reduce((node, token) => node[token], match);
+    if (!value.length) {
+      if (Array.isArray(target)) target.splice(Number(last), 1);
+      else delete target[last];
+    } else if (Array.isArray(target) && last === "-") target.push(value[0]);
+    else target[last] = value[0];
+  }
+  match.seq = seq;
+  return match;
 }
 
 export function formatClock(ms) {
