@@ -5,16 +5,78 @@ their live presence) and its ``MatchEvent`` log."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any, cast
+
+from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.models import Model
 
 from games.engine.clocks import format_time, next_deadline
 from games.engine.match import ENGINE_FIELDS, Event, MatchData, PlayerEntry, Presence, Status
-from games.models import Match, MatchEvent, Seat
+from games.models import Match, MatchEvent, Player, Seat
+
+# Every move runs these statements. Compiling a queryset costs more CPU than
+# the database spends answering it, so they are built once per process (by
+# the ORM where it can, for whichever database is configured) and run raw.
+MATCH_WRITTEN = ("seq", "state", "status", "result", "engine_state", "deadline_at", "started_at", "finished_at",
+                 "updated_at")  # fmt: skip
+
+
+@cache
+def _seats_sql() -> str:
+    seat, player, q = Seat._meta, Player._meta, connection.ops.quote_name
+    return (
+        f"SELECT s.*, p.{q('name')} AS player_name FROM {q(seat.db_table)} s"
+        f" INNER JOIN {q(player.db_table)} p ON p.{q(player.pk.column)} = s.{q(seat.get_field('player').column)}"
+        f" WHERE s.{q(seat.get_field('match').column)} = %s ORDER BY s.{q(seat.get_field('seat').column)}"
+    )
+
+
+@cache
+def _lock_sql() -> str:
+    """The match row, locked (``FOR UPDATE`` where the database has it)."""
+    return Match.objects.select_for_update().filter(pk=0).query.sql_with_params()[0]
+
+
+@cache
+def _update_match_sql() -> str:
+    q = connection.ops.quote_name
+    columns = ", ".join(f"{q(Match._meta.get_field(name).column)} = %s" for name in MATCH_WRITTEN)
+    return f"UPDATE {q(Match._meta.db_table)} SET {columns} WHERE {q(Match._meta.pk.column)} = %s"
+
+
+@cache
+def _insert_sql(model: type[Model]) -> str:
+    q = connection.ops.quote_name
+    fields = _inserted_fields(model)
+    columns = ", ".join(q(field.column) for field in fields)
+    return f"INSERT INTO {q(model._meta.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"
+
+
+def _inserted_fields(model: type[Model]) -> list[Any]:
+    return [field for field in model._meta.local_concrete_fields if not field.primary_key]
 
 
 def seat_rows(match_id: int) -> list[Seat]:
-    """The match's seat rows with their players, in seat order."""
-    return list(Seat.objects.filter(match_id=match_id).select_related("player").order_by("seat"))
+    """The match's seat rows, in seat order, each with its player's id and
+    name loaded (the rest of the player is deferred)."""
+    seats = list(Seat.objects.raw(_seats_sql(), [match_id]))
+    for seat in seats:
+        seat.player = Player.from_db(DEFAULT_DB_ALIAS, ["id", "name"], [seat.player_id, seat.player_name])  # type: ignore[attr-defined]
+    return seats
+
+
+def locked_match(match_id: int) -> Match | None:
+    """The match row under its lock (inside a transaction), or ``None``."""
+    return next(iter(Match.objects.raw(_lock_sql(), [match_id])), None)
+
+
+def log_event(event: MatchEvent) -> None:
+    """Insert one log row (its id is not read back: nothing needs it)."""
+    fields = _inserted_fields(MatchEvent)
+    values = [field.get_db_prep_save(field.pre_save(event, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(MatchEvent), values)
 
 
 def player_entry(seat: Seat) -> PlayerEntry:
@@ -58,7 +120,10 @@ def store(match: Match, data: MatchData, presence: Presence, now: datetime) -> N
     match.seq, match.state, match.status, match.result = data["seq"], data["state"], data["status"], data["result"]
     match.engine_state = {field: data[field] for field in ENGINE_FIELDS}  # type: ignore[literal-required]
     match.deadline_at = next_deadline(data, presence)
-    match.save()
+    fields = [Match._meta.get_field(name) for name in MATCH_WRITTEN]
+    values = [field.get_db_prep_save(field.pre_save(match, False), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_update_match_sql(), [*values, match.pk])
 
 
 def event_of(row: MatchEvent) -> Event:

@@ -33,7 +33,17 @@ from games.engine.options import validate_options
 from games.inputs import UnsafeInput, check_text
 from games.models import ChatMessage, Match, MatchEvent, Player, Seat
 from games.outcomes import ActionOutcome, Current, Step
-from games.records import as_checkpoint, event_of, from_checkpoint, match_data, player_entry, presence_of, seat_rows
+from games.records import (
+    as_checkpoint,
+    event_of,
+    from_checkpoint,
+    locked_match,
+    log_event,
+    match_data,
+    player_entry,
+    presence_of,
+    seat_rows,
+)
 from games.records import store as store_match
 from games.signals import match_ended, match_status_changed
 
@@ -130,7 +140,7 @@ def replay_since(match_id: int, after: int, limit: int) -> tuple[Current, list[t
 
 
 def lock_match(match_id: int) -> Match:
-    match = Match.objects.select_for_update().filter(pk=match_id).first()
+    match = locked_match(match_id)
     if match is None:
         raise GameError(ErrorCode.NOT_FOUND, f"no match {match_id}")
     return match
@@ -171,10 +181,10 @@ class _Locked:
         event: Event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(self.now)}
         after = advance(before, event, joined)
         checkpoint = as_checkpoint(after) if event["seq"] % CHECKPOINT_EVERY == 0 else None
-        MatchEvent.objects.create(
+        log_event(MatchEvent(
             match=self.row, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=self.now,
             checkpoint=checkpoint,
-        )  # fmt: skip
+        ))  # fmt: skip
         store_match(self.row, after, self.presence, self.now)
         self.data = after
         step = Step(event, after, self.presence, before)
