@@ -16,6 +16,7 @@ previous one arrived; that measures saturated throughput.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import random
 import time
@@ -25,6 +26,8 @@ from typing import Any
 
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
+
+from bench.wire import http_exchange_bytes, ws_frame_bytes
 
 ORDER = [0, 1] * 3 + [1, 0] * 3 + [2, 3] * 3 + [3, 2] * 3 + [4, 5] * 3 + [5, 4] * 3 + [6] * 6
 HTTP_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
@@ -87,8 +90,11 @@ class Driver:
     """Runs one scenario against running servers (``kind``: "project",
     "relay" or "websockets")."""
 
-    def __init__(self, kind: str, urls: list[str], matches: int, spectators: int) -> None:
+    def __init__(self, kind: str, urls: list[str], matches: int, spectators: int, protocol: int = 2) -> None:
+        """``protocol``: what the project's sockets ask for (2, as the bundled
+        client does; 1 for a version of the project from before protocol 2)."""
         self.kind, self.urls, self.matches, self.spectators = kind, urls, matches, spectators
+        self.protocol = protocol
         self.rooms: list[Room] = []
         self.readers: list[asyncio.Task] = []
         self.payload_template = ""
@@ -136,9 +142,9 @@ class Driver:
                                    for m, match in enumerate(matches)))  # fmt: skip
 
             async def open_socket(index: int, match_id: int, token: str | None) -> ClientConnection:
-                query = ""
+                query = f"?protocol={self.protocol}"
                 if token:
-                    query = f"?ticket={(await call('POST', '/api/tickets', token))['ticket']}"
+                    query += f"&ticket={(await call('POST', '/api/tickets', token))['ticket']}"
                 return await self._connect(self.ws_url(index, f"/ws/matches/{match_id}/{query}"))
 
             for m, match in enumerate(matches):
@@ -278,94 +284,228 @@ def poll_mode(period: float) -> str:
     return f"poll every {period:g} s"
 
 
+def socket_mode(protocol: int) -> str:
+    return f"socket (protocol {protocol})"
+
+
+@functools.cache
+def chess_line(plies: int, seed: int = 11) -> tuple[str, ...]:
+    """A legal chess game of ``plies`` UCI moves, the same on every run:
+    random legal moves from a fixed seed, never one that ends the game
+    (checkmate, stalemate, insufficient material, fivefold repetition, the
+    75-move rule), so a match sustains every one of them."""
+    import chess
+
+    for attempt in range(seed, seed + 100):
+        rng, board, line = random.Random(attempt), chess.Board(), []
+        while len(line) < plies:
+            going_on = []
+            for move in board.legal_moves:
+                board.push(move)
+                if board.outcome(claim_draw=False) is None:
+                    going_on.append(move)
+                board.pop()
+            if not going_on:
+                break  # every move ends the game: another seed
+            move = rng.choice(going_on)
+            line.append(move.uci())
+            board.push(move)
+        else:
+            return tuple(line)
+    raise RuntimeError(f"no chess line of {plies} plies from seeds {seed} to {seed + 99}")
+
+
+def game_line(game: str, plies: int) -> list[dict[str, Any]]:
+    """The moves a benchmark match of ``game`` is played along."""
+    if game == "connect4":
+        return [{"column": column} for column in ORDER]
+    if game == "chess":
+        return [{"uci": uci} for uci in chess_line(max(140, plies))]
+    raise ValueError(f"no move sequence for {game!r}")
+
+
 async def polling_versus_sockets(
-    url: str, matches: int, periods: tuple[float, ...], move_every: float, duration: float, idle: float
+    url: str,
+    matches: int,
+    periods: tuple[float, ...],
+    move_every: float,
+    duration: float,
+    idle: float,
+    game: str = "connect4",
+    prelude: int = 0,
+    protocols: tuple[int, ...] = (1,),
 ) -> dict:
-    """The same matches followed by pollers (one per period) and by sockets.
-    Moves are made over HTTP so every follower sees the same thing."""
-    results: dict[str, Any] = {}
+    """The same matches followed at once by a socket per protocol and a
+    poller per period. Each match first gets ``prelude`` plies over HTTP with
+    nobody following; then the followers attach and the measured moves
+    follow, one every ``move_every`` seconds, over HTTP so every follower sees
+    the same thing.
+
+    Bytes are exact application-layer bytes (``bench.wire``), received and,
+    for polls, sent, counted in steady state: per follower, from one move
+    interval before its match's first measured move (by then every follower
+    holds its starting point, the socket's snapshot or the poller's first
+    answer, which is not charged) up to the frame or poll that delivered the
+    match's last measured move, idle polls in between included."""
+    line = game_line(game, prelude + int(duration / move_every))
+    measured = min(int(duration / move_every), len(line) - prelude)
+    if measured < 1:
+        raise ValueError(f"{game}: {len(line)} moves leave none to measure after a prelude of {prelude}")
+    socket_modes = [socket_mode(protocol) for protocol in protocols]
+    modes = [*socket_modes, *(poll_mode(period) for period in periods)]
+    sent: dict[tuple[int, int], float] = {}  # (match, seq) -> when its move was sent
+    seen: dict[str, list[float]] = defaultdict(list)  # mode -> latency of each delivered move
+    # (mode, match) -> one (when, bytes, highest event seq delivered or 0) per frame or poll
+    exchanges: dict[tuple[str, int], list[tuple[float, int, int]]] = defaultdict(list)
+    base: dict[int, int] = {}  # match -> its seq when the followers attach
+    opened: dict[int, float] = {}  # match -> start of its byte count
+    last_sent: dict[int, int] = {}  # match -> seq of its last measured move
+    pending = [matches * len(modes)]
+    idle_start = idle_end = 0.0
+    ready, stop = asyncio.Event(), asyncio.Event()
+    if not pending[0]:  # nobody to wait for
+        ready.set()
+
+    def holds_starting_point() -> None:
+        pending[0] -= 1
+        if pending[0] == 0:
+            ready.set()
+
     async with httpx.AsyncClient(base_url=url, limits=HTTP_LIMITS, timeout=60) as http:
         call = Api(http)
 
-        pairs, ids = [], []
-        for m in range(matches):
+        async def act(match_id: int, token: str, move: dict[str, Any]) -> dict:
+            """A move over HTTP, waiting out the per-player action limit."""
+            for _ in range(5):
+                try:
+                    return await call("POST", f"/api/matches/{match_id}/moves", token, {"move": move})
+                except httpx.HTTPStatusError as exc:
+                    if exc.response.status_code != 429:
+                        raise
+                    await asyncio.sleep(float(exc.response.headers.get("Retry-After", "1")))
+            return await call("POST", f"/api/matches/{match_id}/moves", token, {"move": move})
+
+        async def open_match(m: int) -> tuple[int, tuple[str, str]]:
             a = await call("POST", "/api/players", body={"name": f"a{m}"})
             b = await call("POST", "/api/players", body={"name": f"b{m}"})
-            match = await call("POST", "/api/matches", a["token"], {"game": "connect4"})
-            await call("POST", f"/api/matches/{match['id']}/join", b["token"])
-            pairs.append((a["token"], b["token"]))
-            ids.append(match["id"])
-        sent: dict[tuple[int, int], float] = {}
-        seen: dict[str, list[float]] = defaultdict(list)
-        bytes_in: dict[str, int] = defaultdict(int)
-        requests: dict[str, int] = defaultdict(int)
-        counting = {"on": True, "bytes": True}
-        stop = asyncio.Event()
+            match = await call("POST", "/api/matches", a["token"], {"game": game})
+            match = await call("POST", f"/api/matches/{match['id']}/join", b["token"])
+            tokens = (a["token"], b["token"])
+            for ply in range(prelude):  # 40 plies/s at most: 20 actions/s per player, under 30
+                match = await act(match["id"], tokens[ply % 2], line[ply])
+                await asyncio.sleep(0.025)
+            base[match["id"]] = match["seq"]
+            return match["id"], tokens
+
+        opened_matches = await asyncio.gather(*(open_match(m) for m in range(matches)))
+        ids = [match_id for match_id, _ in opened_matches]
+        pairs = [tokens for _, tokens in opened_matches]
 
         async def poller(match_id: int, period: float, name: str) -> None:
-            after = 2
-            request_bytes = len(f"GET /api/matches/{match_id}/events?after=NN HTTP/1.1\r\n") + 60
+            after, log, first = base[match_id], exchanges[(name, match_id)], True
             async with httpx.AsyncClient(base_url=url, timeout=30) as own:
-                await asyncio.sleep(random.uniform(0, period))
                 while not stop.is_set():
                     response = await own.get(f"/api/matches/{match_id}/events", params={"after": after})
                     now = time.perf_counter()
-                    headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items()) + 17
-                    if counting["on"]:
-                        requests[name] += 1
-                    if counting["bytes"]:
-                        bytes_in[name] += len(response.content) + headers + request_bytes
-                    for event in response.json()["events"]:
+                    response.raise_for_status()
+                    answer, top = response.json(), 0
+                    for event in answer["events"]:
                         if (match_id, event["seq"]) in sent:
                             seen[name].append(now - sent[(match_id, event["seq"])])
-                    after = response.json()["seq"]
-                    await asyncio.sleep(period)
+                        top = max(top, event["seq"])
+                    log.append((now, http_exchange_bytes(response), top))
+                    after = answer["seq"]
+                    if first:  # the starting point; the pollers' phases spread over the period
+                        first = False
+                        holds_starting_point()
+                        await asyncio.sleep(random.uniform(0, period))
+                    else:
+                        await asyncio.sleep(period)
 
-        async def watcher(match_id: int) -> None:
-            async with connect(url.replace("http", "ws") + f"/ws/matches/{match_id}/", ping_interval=None) as sock:
+        async def watcher(match_id: int, protocol: int, name: str) -> None:
+            query = "" if protocol == 1 else f"?protocol={protocol}"
+            path = f"/ws/matches/{match_id}/{query}"
+            log = exchanges[(name, match_id)]
+            # No permessage-deflate, so a frame's bytes are its text's (bench.wire).
+            async with connect(url.replace("http", "ws") + path, ping_interval=None, compression=None) as sock:
+                snapshot = json.loads(await sock.recv())  # the starting point, not charged
+                if snapshot.get("type") != "snapshot":
+                    raise RuntimeError(f"{name}: the first frame is {snapshot.get('type')!r}, not a snapshot")
+                holds_starting_point()
                 async for text in sock:
                     now = time.perf_counter()
-                    message = json.loads(text)
-                    bytes_in["socket"] += len(text) + 4
-                    if message.get("type") == "event" and (match_id, message["seq"]) in sent:
-                        seen["socket"].append(now - sent[(match_id, message["seq"])])
+                    message, seq = json.loads(text), 0
+                    if message.get("type") == "event":
+                        seq = message["seq"]
+                        if (match_id, seq) in sent:
+                            seen[name].append(now - sent[(match_id, seq)])
+                    log.append((now, ws_frame_bytes(text), seq))
 
-        tasks = [asyncio.create_task(watcher(i)) for i in ids]
+        async def follow(tasks: list[asyncio.Task]) -> None:
+            nonlocal idle_start, idle_end
+            try:
+                await asyncio.wait_for(ready.wait(), timeout=60)
+            except TimeoutError:
+                failed = [task.exception() for task in tasks if task.done() and task.exception()]
+                raise RuntimeError(f"followers did not all attach: {failed[:3]}") from None
+            start = time.perf_counter()
+            for match_id in ids:  # the matches' moves spread over one interval
+                opened[match_id] = start + random.uniform(0, move_every)
+
+            async def mover(m: int) -> None:
+                match_id = ids[m]
+                for k in range(measured):
+                    await asyncio.sleep(max(0.0, opened[match_id] + (k + 1) * move_every - time.perf_counter()))
+                    ply, seq = prelude + k, base[match_id] + k + 1
+                    sent[(match_id, seq)] = time.perf_counter()
+                    answer = await act(match_id, pairs[m][ply % 2], line[ply])
+                    if answer["seq"] != seq:
+                        raise RuntimeError(f"match {match_id}: move {ply} got seq {answer['seq']}, not {seq}")
+                    last_sent[match_id] = seq
+
+            await asyncio.gather(*(mover(m) for m in range(matches)))
+            # The slowest poller catches up: every follower holds its match's last move.
+            catch_up = time.perf_counter() + max(periods, default=0.0) + 2
+            while time.perf_counter() < catch_up and not all(
+                any(top >= last_sent[i] for _, _, top in exchanges[(name, i)]) for name in modes for i in ids
+            ):
+                await asyncio.sleep(0.1)
+            # Idle: nothing happens; what does each way of following cost the server?
+            idle_start = time.perf_counter()
+            await asyncio.sleep(idle)
+            idle_end = time.perf_counter()
+
+        tasks = [asyncio.create_task(watcher(i, p, socket_mode(p))) for i in ids for p in protocols]
         tasks += [asyncio.create_task(poller(i, period, poll_mode(period))) for i in ids for period in periods]
-        await asyncio.sleep(1)
+        try:
+            await follow(tasks)
+        finally:
+            stop.set()
+            for task in tasks:
+                task.cancel()
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    failed = [outcome for outcome in outcomes if isinstance(outcome, Exception)]  # not the cancellations
+    if failed:
+        raise RuntimeError(f"{len(failed)} follower(s) failed, the figures would be short: {failed[:3]}")
 
-        async def mover(m: int) -> None:
-            await asyncio.sleep(random.uniform(0, move_every))
-            for k in range(min(len(ORDER), int(duration / move_every))):
-                token = pairs[m][k % 2]
-                seq = 3 + k
-                sent[(ids[m], seq)] = time.perf_counter()
-                await call("POST", f"/api/matches/{ids[m]}/moves", token, {"move": {"column": ORDER[k]}})
-                await asyncio.sleep(move_every)
-
-        await asyncio.gather(*(mover(m) for m in range(matches)))
-        await asyncio.sleep(max(periods) + 1)  # the slowest poller catches up
-        counting["bytes"] = False
-        moves = len(sent)
-        # Idle: nothing happens; what does each way of following cost the server?
-        for name in list(requests):
-            requests[name] = 0
-        await asyncio.sleep(idle)
-        counting["on"] = False
-        idle_requests = dict(requests)
-        stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-    results["modes"] = ["socket", *(poll_mode(period) for period in periods)]
-    for name in results["modes"]:
+    results: dict[str, Any] = {"game": game, "prelude": prelude, "modes": modes}
+    for name in modes:
+        charged = idle_requests = 0
+        for match_id in ids:
+            for when, size, top in exchanges[(name, match_id)]:
+                if opened[match_id] <= when <= idle_start:
+                    charged += size
+                    if top >= last_sent[match_id]:
+                        break
+            if name not in socket_modes:
+                idle_requests += sum(idle_start <= when < idle_end for when, _, _ in exchanges[(name, match_id)])
         latencies = seen.get(name, [])
         results[name] = {
             **{key: round(value, 1) for key, value in latency_summary(latencies).items()},
             "deliveries": len(latencies),
-            "bytes_per_delivered_move": round(bytes_in[name] / max(1, len(latencies))),
-            "idle_requests_per_s": round(idle_requests.get(name, 0) / idle, 2),
+            "bytes_per_delivered_move": round(charged / max(1, len(latencies))),
+            "idle_requests_per_s": round(idle_requests / idle, 2),
         }
-    results["moves"] = moves
+    results["moves"] = len(sent)
     results["followers_per_mode"] = matches
     return results

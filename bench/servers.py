@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import resource
 import socket
 import subprocess
@@ -45,6 +46,23 @@ class Running:
     processes: list[subprocess.Popen] = field(default_factory=list)
 
 
+def shipped(root: Path = ROOT) -> str:
+    """The configuration the Procfile ships, as ``server/layer``: its ``web:``
+    line's server (daphne, or uvicorn, gunicorn's worker included) and the
+    Redis layer a ``REDIS_CHANNEL_LAYER=`` in that line sets, else the
+    default of gameproject/settings.py ("core": the channels-redis core layer,
+    called "redis" here)."""
+    procfile = (root / "Procfile").read_text() if (root / "Procfile").exists() else ""
+    web = next((line for line in procfile.splitlines() if line.startswith("web:")), "")
+    server = "uvicorn" if "uvicorn" in web else "daphne"
+    flavour = re.search(r"REDIS_CHANNEL_LAYER=(\w+)", web)
+    if not flavour:
+        settings = (root / "gameproject" / "settings.py").read_text()
+        flavour = re.search(r"""["']REDIS_CHANNEL_LAYER["']\s*,\s*["'](\w+)["']""", settings)
+    layer = flavour.group(1) if flavour else "core"
+    return f"{server}/{'redis' if layer == 'core' else layer}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -69,8 +87,10 @@ def raise_file_limit() -> None:
 
 
 @contextmanager
-def bench_database(config: Config, workdir: Path) -> Iterator[str]:
-    """A fresh, migrated database for one run; yields its URL."""
+def bench_database(config: Config, workdir: Path, root: Path = ROOT) -> Iterator[str]:
+    """A fresh, migrated database for one run; yields its URL. ``root``: the
+    checkout whose ``manage.py migrate`` makes it (another version's own
+    migrations, for a run of that version)."""
     if config.database == "sqlite":
         url = f"sqlite:///{workdir / 'bench.sqlite3'}"
     else:
@@ -82,7 +102,8 @@ def bench_database(config: Config, workdir: Path) -> Iterator[str]:
             conn.execute(f'CREATE DATABASE "{name}"')
         url = urlparse(admin)._replace(path=f"/{name}").geturl()
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench", "DJANGO_SETTINGS_MODULE": "gameproject.settings"}
-    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    env["PYTHONPATH"] = str(root)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=root, env=env, check=True)
     try:
         yield url
     finally:
@@ -109,10 +130,22 @@ def _wait(url: str, process: subprocess.Popen, probe: str, deadline: float) -> N
     raise TimeoutError(f"{url} did not start")
 
 
+def imported_from(root: Path, module: str = "games") -> Path:
+    """Where a server started with ``root`` as its checkout imports ``module``
+    from (the same interpreter, working directory and PYTHONPATH as
+    :func:`running` gives it)."""
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    found = subprocess.run([sys.executable, "-c", f"import {module}; print({module}.__file__)"], cwd=root, env=env,
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    return Path(found.stdout.strip()).resolve()
+
+
 @contextmanager
-def running(kind: str, config: Config, database_url: str | None) -> Iterator[Running]:
+def running(kind: str, config: Config, database_url: str | None, root: Path = ROOT) -> Iterator[Running]:
     """Start the project (``kind="project"``), the Channels relay baseline
-    (``"relay"``) or the bare websockets baseline (``"websockets"``)."""
+    (``"relay"``) or the bare websockets baseline (``"websockets"``).
+    ``root``: the checkout the servers run from (its own code on this Python;
+    another version of the project, for a before/after comparison)."""
     logs = Path(tempfile.mkdtemp(prefix="games-bench-"))
     env = {
         **os.environ,
@@ -131,6 +164,7 @@ def running(kind: str, config: Config, database_url: str | None) -> Iterator[Run
         "GAMES_MAX_SOCKETS_PER_ADDRESS": "100000",
         "LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(root),  # the checkout's own packages first, whatever the caller's PYTHONPATH
     }
     env.pop("REDIS_URL", None)
     if config.layer in ("redis", "pubsub"):
@@ -153,7 +187,7 @@ def running(kind: str, config: Config, database_url: str | None) -> Iterator[Run
                            "--websocket-max-message-size", "65536", APPS[kind]]  # fmt: skip
             log = open(logs / f"{kind}{index}.log", "w")  # noqa: SIM115 (closed with the process)
             process = subprocess.Popen(
-                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_more_files
+                command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_more_files
             )
             result.processes.append(process)
             result.pids.append(process.pid)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from django.core.management import call_command
 
+from bench.driver import socket_mode
+
 
 def test_loadtest_quick_run_writes_its_report(tmp_path: Path) -> None:
     production = bool(os.environ.get("REDIS_URL") and os.environ.get("DATABASE_URL"))
@@ -27,7 +29,10 @@ def test_loadtest_quick_run_writes_its_report(tmp_path: Path) -> None:
     assert all(row["moves"] > 0 and row["incomplete"] == 0 for row in results["saturated"])
     assert results["latency_by_rate"][0]["moves"] > 0 and results["latency_by_rate"][0]["incomplete"] == 0
     assert results["connections"]["held"] == results["connections"]["requested"] == 20
-    assert results["polling"]["socket"]["deliveries"] > 0
+    for game in ("polling", "polling_chess"):
+        compact, whole = results[game][socket_mode(2)], results[game][socket_mode(1)]
+        assert compact["deliveries"] == whole["deliveries"] > 0
+        assert compact["bytes_per_delivered_move"] < whole["bytes_per_delivered_move"]
     assert (tmp_path / "performance.png").stat().st_size > 10_000
     page = (tmp_path / "performance.md").read_text()
     assert "## Saturated throughput" in page and "| the project, 1 process |" in page
