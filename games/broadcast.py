@@ -7,6 +7,7 @@ could still roll back. Delivery is best effort: every message carries
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 from typing import Any, cast
@@ -15,6 +16,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 from games import frames
+from games.database_threads import calling_loop
 from games.engine import get_game
 from games.engine.clocks import format_time
 from games.engine.match import EventKind, MatchData, Presence, SeatPresence
@@ -119,8 +121,40 @@ def frame_of(message: LayerMessage, frame_type: frames.FrameType) -> frames.Fram
 
 
 def send_to_group(group: str, message: LayerMessage) -> None:
+    """Send now. Called on a socket's database thread, the send is handed to
+    the socket's event loop instead of waited for, so the thread (and its
+    database connection) goes back to work without waiting on the layer."""
+    loop = calling_loop()
+    if loop is not None:
+        loop.call_soon_threadsafe(_start_sending, group, message)
+        return
     try:
-        async_to_sync(get_channel_layer().group_send)(group, message)
+        async_to_sync(_send)(group, message)
+    except Exception:
+        logger.exception("broadcast to %s failed", group)
+
+
+# The last send handed over per group: each waits for the one before, so a
+# group hears this process's messages in the order they were handed over
+# (the order they were committed in), as when each send was waited for.
+_tails: dict[str, asyncio.Task] = {}
+
+
+def _start_sending(group: str, message: LayerMessage) -> None:
+    task = asyncio.ensure_future(_send_after(_tails.get(group), group, message))
+    _tails[group] = task
+    task.add_done_callback(lambda done: _tails.pop(group) if _tails.get(group) is done else None)
+
+
+async def _send_after(previous: asyncio.Task | None, group: str, message: LayerMessage) -> None:
+    if previous is not None:
+        await asyncio.wait([previous])
+    await _send(group, message)
+
+
+async def _send(group: str, message: LayerMessage) -> None:
+    try:
+        await get_channel_layer().group_send(group, message)
     except Exception:
         # What was sent about is committed; clients recover it by seq. Never
         # turn a layer outage into a failed move or payment.

@@ -15,16 +15,38 @@ time, and more threads would only queue on its file lock.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+_calls = threading.local()
+
+
+class _OnDatabase(DatabaseSyncToAsync):
+    """Channels' wrapper, remembering which event loop the call came from."""
+
+    def thread_handler(self, loop: asyncio.AbstractEventLoop, *args: Any, **kwargs: Any) -> Any:
+        _calls.loop = loop
+        try:
+            return super().thread_handler(loop, *args, **kwargs)
+        finally:
+            _calls.loop = None
+
+
+def calling_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop whose socket this database thread is working for, if any:
+    what it sends afterwards can be handed to that loop rather than waited for."""
+    return getattr(_calls, "loop", None)
 
 
 @cache
@@ -34,4 +56,4 @@ def executor() -> ThreadPoolExecutor:
 
 def on_database(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """``func`` as a coroutine function run on the database threads."""
-    return DatabaseSyncToAsync(func, thread_sensitive=False, executor=executor())
+    return _OnDatabase(func, thread_sensitive=False, executor=executor())
