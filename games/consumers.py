@@ -130,6 +130,11 @@ class PlayerSocket(AsyncWebsocketConsumer):
         return True
 
     @cached_property
+    def limits(self) -> quotas.SocketLimits:
+        """This socket's message counters, made at its first message."""
+        return quotas.SocketLimits()
+
+    @cached_property
     def address(self) -> str:
         """The client's address, as the limits count it (see ``quotas.client_address``)."""
         headers = dict(self.scope.get("headers") or [])
@@ -201,7 +206,7 @@ class ListeningSocket(PlayerSocket):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         try:
-            quotas.check_local("socket_messages", self.channel_name, "messages")
+            self.limits.check("socket_messages", "messages")
         except quotas.RateLimited as limited:
             await self.send_error(limited.code, limited.message, None, limited.retry_after)
             return
@@ -243,7 +248,7 @@ class MatchConsumer(PlayerSocket):
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         self.handling_ref = None
         try:
-            quotas.check_local("socket_messages", self.channel_name, "messages")
+            self.limits.check("socket_messages", "messages")
             message = parse_client_message(self.decode(text_data, bytes_data))
             self.handling_ref = message.ref
             self.count(message)
@@ -260,7 +265,7 @@ class MatchConsumer(PlayerSocket):
         name = MESSAGE_LIMITS.get(type(message))
         if name is not None:
             try:
-                quotas.check_local(name, self.channel_name, name.removeprefix("socket_"))
+                self.limits.check(name, name.removeprefix("socket_"))
                 if name == "socket_resyncs":  # what a resync costs falls on this process, whoever asks
                     quotas.check_local("address_resyncs", self.address, "resyncs from your address")
             except quotas.RateLimited as limited:

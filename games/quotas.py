@@ -2,8 +2,9 @@
 
 Two kinds of counter:
 
-* **local** (a socket's messages, moves and resyncs; resyncs per address):
-  what costs this process, counted in its memory;
+* **local** (a socket's messages, moves and resyncs, on the socket itself:
+  :class:`SocketLimits`; resyncs per address): what costs this process,
+  counted in its memory;
 * **shared** (chat, socket opens and HTTP actions per player; socket opens,
   creations and replays per client address): counted in Redis when
   ``REDIS_URL`` is set, so the limit holds across every server process, and
@@ -81,9 +82,33 @@ def _hit(limiter: SlidingWindowCounterRateLimiter, name: str, key: str, what: st
 
 
 def check_local(name: str, key: str, what: str) -> None:
-    """Count one ``name`` for ``key`` (a socket's channel, an address) in this
-    process: for what costs this process (a socket's messages, resyncs)."""
+    """Count one ``name`` for ``key`` (a client address) in this process: for
+    what costs this process whichever socket asks (resyncs)."""
     _hit(_local(), name, key, what)
+
+
+class SocketLimits:
+    """One socket's own counters (its messages, moves, resyncs), kept on the
+    socket and gone with it: nothing to sweep in a shared store, nothing held
+    for a socket after it closes. Each limit is a sliding window counter, as
+    the ``limits`` library counts the others: the previous window's count,
+    weighted by how much of it still overlaps, plus the current one's."""
+
+    def __init__(self) -> None:
+        self.windows: dict[tuple[str, int], list[float]] = {}  # [window number, count, previous count]
+
+    def check(self, name: str, what: str) -> None:
+        now = time.monotonic()
+        for index, item in enumerate(_items(name)):
+            period = item.get_expiry()
+            number = now // period
+            window = self.windows.setdefault((name, index), [number, 0, 0])
+            if window[0] != number:
+                window[:] = [number, 0, window[1] if window[0] == number - 1 else 0]
+            overlap = 1 - (now - number * period) / period
+            if window[2] * overlap + window[1] + 1 > item.amount:
+                raise RateLimited(name, what, max(1, math.ceil((number + 1) * period - now)))
+            window[1] += 1
 
 
 def check_shared(name: str, key: str | int, what: str) -> None:
