@@ -284,8 +284,19 @@ def poll_mode(period: float) -> str:
     return f"poll every {period:g} s"
 
 
-def socket_mode(protocol: int) -> str:
-    return f"socket (protocol {protocol})"
+def socket_mode(protocol: int, compressed: bool = False) -> str:
+    return f"socket (protocol {protocol}{', compression offered' if compressed else ''})"
+
+
+class CountingConnection(ClientConnection):
+    """A client socket that counts every byte it receives off the wire, as
+    sent (compressed frames included), after the handshake."""
+
+    received = 0
+
+    def data_received(self, data: bytes) -> None:
+        self.received += len(data)
+        super().data_received(data)
 
 
 @functools.cache
@@ -334,6 +345,7 @@ async def polling_versus_sockets(
     game: str = "connect4",
     prelude: int = 0,
     protocols: tuple[int, ...] = (1,),
+    compressed: tuple[int, ...] = (),
 ) -> dict:
     """The same matches followed at once by a socket per protocol and a
     poller per period. Each match first gets ``prelude`` plies over HTTP with
@@ -351,7 +363,8 @@ async def polling_versus_sockets(
     measured = min(int(duration / move_every), len(line) - prelude)
     if measured < 1:
         raise ValueError(f"{game}: {len(line)} moves leave none to measure after a prelude of {prelude}")
-    socket_modes = [socket_mode(protocol) for protocol in protocols]
+    sockets = [(protocol, False) for protocol in protocols] + [(protocol, True) for protocol in compressed]
+    socket_modes = [socket_mode(protocol, deflate) for protocol, deflate in sockets]
     modes = [*socket_modes, *(poll_mode(period) for period in periods)]
     sent: dict[tuple[int, int], float] = {}  # (match, seq) -> when its move was sent
     seen: dict[str, list[float]] = defaultdict(list)  # mode -> latency of each delivered move
@@ -422,16 +435,20 @@ async def polling_versus_sockets(
                     else:
                         await asyncio.sleep(period)
 
-        async def watcher(match_id: int, protocol: int, name: str) -> None:
+        async def watcher(match_id: int, protocol: int, deflate: bool, name: str) -> None:
             query = "" if protocol == 1 else f"?protocol={protocol}"
             path = f"/ws/matches/{match_id}/{query}"
             log = exchanges[(name, match_id)]
-            # No permessage-deflate, so a frame's bytes are its text's (bench.wire).
-            async with connect(url.replace("http", "ws") + path, ping_interval=None, compression=None) as sock:
+            # Without compression a frame's bytes are its text's (bench.wire); with it offered (as
+            # browsers do), whatever the server answers, the bytes counted off the socket.
+            async with connect(url.replace("http", "ws") + path, ping_interval=None,
+                               compression="deflate" if deflate else None,
+                               create_connection=CountingConnection) as sock:  # fmt: skip
                 snapshot = json.loads(await sock.recv())  # the starting point, not charged
                 if snapshot.get("type") != "snapshot":
                     raise RuntimeError(f"{name}: the first frame is {snapshot.get('type')!r}, not a snapshot")
                 holds_starting_point()
+                counted = sock.received
                 async for text in sock:
                     now = time.perf_counter()
                     message, seq = json.loads(text), 0
@@ -439,7 +456,8 @@ async def polling_versus_sockets(
                         seq = message["seq"]
                         if (match_id, seq) in sent:
                             seen[name].append(now - sent[(match_id, seq)])
-                    log.append((now, ws_frame_bytes(text), seq))
+                    wire, counted = sock.received - counted, sock.received
+                    log.append((now, wire if deflate else ws_frame_bytes(text), seq))
 
         async def follow(tasks: list[asyncio.Task]) -> None:
             nonlocal idle_start, idle_end
@@ -475,7 +493,7 @@ async def polling_versus_sockets(
             await asyncio.sleep(idle)
             idle_end = time.perf_counter()
 
-        tasks = [asyncio.create_task(watcher(i, p, socket_mode(p))) for i in ids for p in protocols]
+        tasks = [asyncio.create_task(watcher(i, p, z, socket_mode(p, z))) for i in ids for p, z in sockets]
         tasks += [asyncio.create_task(poller(i, period, poll_mode(period))) for i in ids for period in periods]
         try:
             await follow(tasks)

@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+# uvicorn's WebSocket protocol as the benchmark runs it (see bench/websocket_protocol.py).
+UVICORN_WS = "bench.websocket_protocol:CompactDeflateProtocol"
 APPS = {"project": "gameproject.asgi:application", "relay": "bench.relay:application"}
 
 
@@ -182,6 +184,8 @@ def running(kind: str, config: Config, database_url: str | None, root: Path = RO
             elif config.server == "uvicorn":
                 command = [sys.executable, "-m", "uvicorn", APPS[kind], "--host", "127.0.0.1", "--port", str(port),
                            "--log-level", "warning", "--ws-max-size", "65536", "--no-access-log"]  # fmt: skip
+                if (root / UVICORN_WS.replace(".", "/").split(":")[0]).with_suffix(".py").exists():
+                    command += ["--ws", UVICORN_WS]  # small-window compression, where the checkout has it
             else:
                 command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
                            "--websocket-max-message-size", "65536", APPS[kind]]  # fmt: skip
