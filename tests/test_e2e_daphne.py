@@ -154,7 +154,9 @@ async def test_moves_racing_the_clock_worker_resolve_to_one_outcome(servers: lis
         alice, bob = await register_pair(http, first, second)
         races = []
         for offset in offsets:
-            created = await alice.post("/api/matches", {"game": "chess", "options": {"clock": {"initial": 1}}})
+            # Each clock starts at its join: long enough that setting up all ten races (slow on a
+            # loaded machine) ends before the first deadline.
+            created = await alice.post("/api/matches", {"game": "chess", "options": {"clock": {"initial": 5}}})
             joined = await bob.post(f"/api/matches/{created['id']}/join")
             sock = await alice.open(created["id"], second)
             await next_of(sock, "snapshot", [])
