@@ -143,7 +143,11 @@ def heartbeat() -> int:
         if channel_name not in present:
             try:
                 with transaction.atomic():
-                    _add_row(lock_match(match_id), seat, channel_name, restoring=True)
+                    match = lock_match(match_id)
+                    # Under the match's lock, which socket_opened also takes: a socket opened on another
+                    # database thread since ``present`` was read has its row already.
+                    if not Connection.objects.filter(channel_name=channel_name).exists():
+                        _add_row(match, seat, channel_name, restoring=True)
             except GameError:
                 _live.pop(channel_name, None)  # the match was deleted meanwhile
     return len(_live)
