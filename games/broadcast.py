@@ -86,7 +86,7 @@ def text_for(message: LayerMessage, seat: int | None, protocol: int = 1) -> str:
     speaking ``protocol``. A protocol 2 socket takes the whole-match frame
     when the message has no patch (one from the previous release): protocol
     2 clients accept both."""
-    texts = message.get("patches", message["texts"]) if protocol == 2 else message["texts"]
+    texts = message["patches"] if protocol == 2 and "patches" in message else message["texts"]
     return texts.get(_view_key(seat)) or texts[SPECTATOR]
 
 

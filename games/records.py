@@ -9,7 +9,7 @@ from functools import cache
 from typing import Any, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection
-from django.db.models import Model
+from django.db.models import Field, Model
 
 from games.engine.clocks import format_time, next_deadline
 from games.engine.match import ENGINE_FIELDS, Event, MatchData, PlayerEntry, Presence, Status
@@ -22,13 +22,23 @@ MATCH_WRITTEN = ("seq", "state", "status", "result", "engine_state", "deadline_a
                  "updated_at")  # fmt: skip
 
 
+def _field(model: type[Model], name: str) -> Field:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field), name  # a concrete column, not a reverse relation
+    return field
+
+
+def _column(model: type[Model], name: str) -> str:
+    return connection.ops.quote_name(cast(str, _field(model, name).column))
+
+
 @cache
 def _seats_sql() -> str:
-    seat, player, q = Seat._meta, Player._meta, connection.ops.quote_name
+    q = connection.ops.quote_name
     return (
-        f"SELECT s.*, p.{q('name')} AS player_name FROM {q(seat.db_table)} s"
-        f" INNER JOIN {q(player.db_table)} p ON p.{q(player.pk.column)} = s.{q(seat.get_field('player').column)}"
-        f" WHERE s.{q(seat.get_field('match').column)} = %s ORDER BY s.{q(seat.get_field('seat').column)}"
+        f"SELECT s.*, p.{_column(Player, 'name')} AS player_name FROM {q(Seat._meta.db_table)} s"
+        f" INNER JOIN {q(Player._meta.db_table)} p ON p.{_column(Player, 'id')} = s.{_column(Seat, 'player')}"
+        f" WHERE s.{_column(Seat, 'match')} = %s ORDER BY s.{_column(Seat, 'seat')}"
     )
 
 
@@ -40,9 +50,8 @@ def _lock_sql() -> str:
 
 @cache
 def _update_match_sql() -> str:
-    q = connection.ops.quote_name
-    columns = ", ".join(f"{q(Match._meta.get_field(name).column)} = %s" for name in MATCH_WRITTEN)
-    return f"UPDATE {q(Match._meta.db_table)} SET {columns} WHERE {q(Match._meta.pk.column)} = %s"
+    columns = ", ".join(f"{_column(Match, name)} = %s" for name in MATCH_WRITTEN)
+    return f"UPDATE {connection.ops.quote_name(Match._meta.db_table)} SET {columns} WHERE {_column(Match, 'id')} = %s"
 
 
 @cache
@@ -120,7 +129,7 @@ def store(match: Match, data: MatchData, presence: Presence, now: datetime) -> N
     match.seq, match.state, match.status, match.result = data["seq"], data["state"], data["status"], data["result"]
     match.engine_state = {field: data[field] for field in ENGINE_FIELDS}  # type: ignore[literal-required]
     match.deadline_at = next_deadline(data, presence)
-    fields = [Match._meta.get_field(name) for name in MATCH_WRITTEN]
+    fields = [_field(Match, name) for name in MATCH_WRITTEN]
     values = [field.get_db_prep_save(field.pre_save(match, False), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(_update_match_sql(), [*values, match.pk])

@@ -188,8 +188,8 @@ class _Locked:
         store_match(self.row, after, self.presence, self.now)
         self.data = after
         step = Step(event, after, self.presence, before)
-        step = replace(step, message=broadcast.event_broadcast(step))  # built once, for every process
-        match_id, message = self.row.pk, step.message
+        message = broadcast.event_broadcast(step)  # built once, for every process
+        step, match_id = replace(step, message=message), self.row.pk
         transaction.on_commit(lambda: broadcast.send_to_match(match_id, message), robust=True)
         if before["status"] != after["status"] or before["seq"] == 0:
             match_status_changed.send(sender=Match, match=self.row)
