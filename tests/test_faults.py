@@ -79,6 +79,20 @@ async def closed_code(sock: websockets.ClientConnection, timeout: float = 10) ->
         return closed.rcvd.code if closed.rcvd else 1006
 
 
+async def in_thread(func: Any, *args: Any) -> Any:
+    """``func(*args)`` on a worker thread, which hands its database connection
+    back to the pool before the thread ends (a dead thread's would stay
+    checked out for the rest of the run)."""
+
+    def run() -> Any:
+        try:
+            return func(*args)
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(run)
+
+
 def wait_for(check: Any, timeout: float, what: str) -> float:
     """Poll ``check()`` until true; returns the seconds it took."""
     start = time.monotonic()
@@ -119,15 +133,15 @@ async def test_a_redis_outage_mid_match_still_ends_it_by_abandonment(transaction
         with running_processes(logs, worker=True, env=env) as (urls, _):
             alice, bob, match_id = tictactoe_between(urls[0])
             sockets = [await alice.open(match_id), await bob.open(match_id)]
-            await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+            await in_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
             redis.kill()  # SIGKILL, by its PID: this test's Redis only
             redis.wait()
             codes = [await closed_code(sock) for sock in sockets]
             assert all(code != 1000 for code in codes), codes
             port = int(redis_url.rsplit(":", 1)[1].split("/")[0])
             with own_redis(logs, port):
-                await asyncio.to_thread(wait_for, lambda: connections(match_id) == [0, 0], 5, "both disconnected")
-                await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 8, "abandonment")
+                await in_thread(wait_for, lambda: connections(match_id) == [0, 0], 5, "both disconnected")
+                await in_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 8, "abandonment")
                 spectator = await websockets.connect(f"{urls[0].replace('http', 'ws')}/ws/matches/{match_id}/")
                 snapshot = json.loads(await asyncio.wait_for(spectator.recv(), 5))
                 await spectator.close()
@@ -143,25 +157,25 @@ async def test_sigterm_closes_sockets_with_1012_and_records_presence(
     sockets = [await alice.open(match_id), await bob.open(match_id)]
     lobby = await websockets.connect(f"{url.replace('http', 'ws')}/ws/lobby/")
     assert json.loads(await asyncio.wait_for(lobby.recv(), 5))["type"] == "lobby"
-    await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+    await in_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
     os.kill(server.pid, signal.SIGTERM)
     assert [await closed_code(sock) for sock in [*sockets, lobby]] == [1012, 1012, 1012]
-    assert await asyncio.to_thread(server.wait, 10) == 0
+    assert await in_thread(server.wait, 10) == 0
     # Recorded by the process itself before it exited, not by a later sweep.
-    assert await asyncio.to_thread(connections, match_id) == [0, 0]
-    await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
+    assert await in_thread(connections, match_id) == [0, 0]
+    await in_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
 
 
 async def test_kill_9_is_noticed_within_three_heartbeats(live: tuple[str, list[subprocess.Popen]]) -> None:
     url, (server, _) = live
     alice, bob, match_id = tictactoe_between(url)
     sockets = [await alice.open(match_id), await bob.open(match_id)]
-    await asyncio.to_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
+    await in_thread(wait_for, lambda: connections(match_id) == [1, 1], 5, "both connected")
     server.kill()  # SIGKILL: nothing of the process runs any more
     server.wait()
-    took = await asyncio.to_thread(wait_for, lambda: connections(match_id) == [0, 0], 10, "the sweep")
+    took = await in_thread(wait_for, lambda: connections(match_id) == [0, 0], 10, "the sweep")
     assert took <= 3 * HEARTBEAT + 0.5  # three periods, and the poll's slack
-    await asyncio.to_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
+    await in_thread(wait_for, lambda: abandoned(match_id), ABANDON_AFTER + 5, "abandonment")
     for sock in sockets:
         assert await closed_code(sock) == 1006
 
