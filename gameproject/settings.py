@@ -81,6 +81,9 @@ INSTALLED_APPS = [
     # outside requirements.txt (see bench/apps.py).
     "bench",
     "reversi",
+    "ratings",
+    "bots",
+    "matchmaking",
 ]
 
 MIDDLEWARE = [
@@ -242,6 +245,24 @@ GAMES_MAX_SOCKETS_PER_ADDRESS = int(os.environ.get("GAMES_MAX_SOCKETS_PER_ADDRES
 # is the entry that many places from the right. 0: the peer's address.
 GAMES_TRUSTED_PROXY_HOPS = int(os.environ.get("GAMES_TRUSTED_PROXY_HOPS", 0 if EMBEDDED else 1))
 GAMES_MAX_OPEN_MATCHES_PER_PLAYER = int(os.environ.get("GAMES_MAX_OPEN_MATCHES_PER_PLAYER", 10))
+
+# --- ratings (the ratings app; see the README's Ratings section) ---
+# A rating whose deviation is above this is provisional: marked as such and
+# kept off the leaderboards (lichess uses 110).
+RATINGS_PROVISIONAL_DEVIATION = float(os.environ.get("RATINGS_PROVISIONAL_DEVIATION", 110))
+# --- end ratings ---
+
+# --- bots (the bots app; see the README's Computer opponents section) ---
+# An executable speaking UCI (Debian's /usr/games/stockfish) for the chess
+# bots' search; without it they use the built-in search.
+CHESS_ENGINE = os.environ.get("CHESS_ENGINE", "")
+# Bots think and move inside the server process (the embedded default) or in the worker.
+BOTS_IN_PROCESS = env_bool("BOTS_IN_PROCESS", GAMES_CLOCK_IN_PROCESS)
+# --- end bots ---
+
+# --- matchmaking (the matchmaking app; see the README's Quick play section) ---
+MATCHMAKING_WAVE_SECONDS = float(os.environ.get("MATCHMAKING_WAVE_SECONDS", 2))
+# --- end matchmaking ---
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug
 # of a Standard Webhooks provider configured with PAYMENTS_<SLUG>_WEBHOOK_SECRET).

@@ -15,6 +15,9 @@ class Player(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="player")
     name = models.CharField(max_length=40)
+    is_bot = models.BooleanField(
+        default=False, help_text="A computer player: the bots app, or an external program that declared itself one."
+    )
     token_hash = models.CharField(max_length=64, unique=True, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 

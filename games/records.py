@@ -12,6 +12,7 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model
 
 from games.engine.clocks import format_time, next_deadline
+from games.engine.game import rules_result
 from games.engine.match import ENGINE_FIELDS, Event, MatchData, PlayerEntry, Presence, Status
 from games.models import Match, MatchEvent, Player, Seat
 
@@ -140,8 +141,9 @@ def event_of(row: MatchEvent) -> Event:
 
 
 def as_checkpoint(data: MatchData) -> dict[str, Any]:
-    """A checkpoint keeps who sits where by seat only: names live in the seat rows."""
-    return {**data, "players": [player["seat"] for player in data["players"]]}
+    """A checkpoint keeps who sits where by seat only (names live in the seat
+    rows) and the result as the log replays it (without other apps' keys)."""
+    return {**data, "players": [player["seat"] for player in data["players"]], "result": rules_result(data["result"])}
 
 
 def from_checkpoint(stored: dict[str, Any], players: dict[int, PlayerEntry]) -> MatchData:

@@ -28,6 +28,7 @@ from games.engine.clocks import format_time, next_deadline, overdue
 from games.engine.errors import ErrorCode, GameError
 from games.engine.fold import advance, initial
 from games.engine.fold import replay as fold_replay
+from games.engine.game import rules_result
 from games.engine.match import PLAYER_ACTIONS, Event, EventKind, MatchData, PlayerEntry, Presence, Status, seat_of
 from games.engine.options import validate_options
 from games.inputs import UnsafeInput, check_text
@@ -45,7 +46,7 @@ from games.records import (
     seat_rows,
 )
 from games.records import store as store_match
-from games.signals import match_ended, match_status_changed
+from games.signals import match_ended, match_ending, match_status_changed
 
 __all__ = ["ActionOutcome", "Current", "GameError", "Step"]  # what callers catch and get back
 
@@ -111,6 +112,7 @@ def replay_differences(match: Match) -> list[str]:
     if not steps:
         return ["seq"]
     replayed = steps[-1][1]
+    stored = {**stored, "result": rules_result(stored["result"])}  # other apps' keys are not in the log
     differences = sorted(key for key in stored if stored[key] != replayed[key])  # type: ignore[literal-required]
     checkpoints = dict(
         MatchEvent.objects.filter(match_id=match.pk, checkpoint__isnull=False).values_list("seq", "checkpoint")
@@ -180,6 +182,8 @@ class _Locked:
         before = self.data
         event: Event = {"seq": before["seq"] + 1, "kind": kind, "seat": seat, "move": move, "at": format_time(self.now)}
         after = advance(before, event, joined)
+        if Status(after["status"]).over and not Status(before["status"]).over:
+            after = self._annotate_ending(after, event)
         checkpoint = as_checkpoint(after) if event["seq"] % CHECKPOINT_EVERY == 0 else None
         log_event(MatchEvent(
             match=self.row, seq=event["seq"], kind=kind, seat=seat, player=player, move=move, at=self.now,
@@ -196,6 +200,16 @@ class _Locked:
             if Status(after["status"]).over:
                 match_ended.send(sender=Match, match=self.row, data=after)
         return step
+
+    def _annotate_ending(self, after: MatchData, event: Event) -> MatchData:
+        """The ending match with what ``match_ending`` receivers add to its result."""
+        added: dict[str, Any] = {}
+        for _receiver, response in match_ending.send(sender=Match, match=self.row, data=after, event=event):
+            if isinstance(response, dict):
+                added.update(response)
+        if not added or after["result"] is None:
+            return after
+        return {**after, "result": {**after["result"], **added}}  # type: ignore[typeddict-item]
 
     def settle_overdue(self) -> Step | None:
         """Log the timeout or abandonment the match owes now, if any, so a

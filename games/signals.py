@@ -7,6 +7,13 @@ from django.dispatch import Signal
 # match finishes or is aborted, inside the transaction that ended it.
 match_ended = Signal()
 
+# Sent like ``match_ended`` but before the final match is stored and
+# broadcast, with ``event`` (the ending event): a receiver may return a dict
+# whose keys are added to the finished match's ``result`` (the ratings app
+# adds ``ratings``), so everyone sees them in the same event. Receivers must
+# not use the rules' own keys (``winner``, ``reason``).
+match_ending = Signal()
+
 # Sent with ``match`` when a match is created, fills up or ends (its status
 # changes), inside the transaction that changed it.
 match_status_changed = Signal()

@@ -42,10 +42,20 @@ class InvalidOptions(ValueError):
 
 
 class ResultData(TypedDict):
-    """A result as stored and sent: ``{"winner": seat | null, "reason"}``."""
+    """A result as stored and sent: ``{"winner": seat | null, "reason"}``.
+    Other apps may add keys when the match ends (``ratings``: see
+    ``games.signals.match_ending``); the log replays only these two."""
 
     winner: int | None
     reason: str
+
+
+RULES_RESULT_KEYS = ("winner", "reason")
+
+
+def rules_result(result: Any) -> ResultData | None:
+    """``result`` without what other apps added to it: what a replay of the log gives."""
+    return None if result is None else {key: result[key] for key in RULES_RESULT_KEYS}  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

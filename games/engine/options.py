@@ -9,7 +9,7 @@ from games.engine.game import InvalidOptions
 from games.engine.registry import get_game
 
 MAX_SECONDS = 24 * 3600
-ENGINE_OPTIONS = ("clock", "move_timeout", "abandon_timeout")
+ENGINE_OPTIONS = ("clock", "move_timeout", "abandon_timeout", "rated")
 DEFAULT_ABANDON_TIMEOUT = 60
 
 
@@ -38,4 +38,13 @@ def validate_options(game_slug: str, options: Any) -> dict[str, Any]:
     for key in ("move_timeout", "abandon_timeout"):
         if key in own:
             valid[key] = _seconds(own, key, 1, "")
+    if "rated" in own:
+        if not isinstance(own["rated"], bool):
+            raise InvalidOptions("rated must be true or false")
+        valid["rated"] = own["rated"]
     return valid
+
+
+def is_rated(options: dict[str, Any]) -> bool:
+    """Whether a match with these options changes ratings (casual by default)."""
+    return options.get("rated") is True

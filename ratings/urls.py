@@ -1,0 +1,5 @@
+"""The ratings app's pages (its API is mounted on the one API in apps.py)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
