@@ -46,7 +46,7 @@ from games.records import (
     seat_rows,
 )
 from games.records import store as store_match
-from games.signals import match_ended, match_ending, match_status_changed
+from games.signals import event_logged, match_ended, match_ending, match_status_changed
 
 __all__ = ["ActionOutcome", "Current", "GameError", "Step"]  # what callers catch and get back
 
@@ -195,6 +195,8 @@ class _Locked:
         message = broadcast.event_broadcast(step)  # built once, for every process
         step, match_id = replace(step, message=message), self.row.pk
         transaction.on_commit(lambda: broadcast.send_to_match(match_id, message), robust=True)
+        if event_logged.receivers:
+            event_logged.send(sender=Match, match=self.row, data=after, event=event)
         if before["status"] != after["status"] or before["seq"] == 0:
             match_status_changed.send(sender=Match, match=self.row)
             if Status(after["status"]).over:

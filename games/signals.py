@@ -14,6 +14,13 @@ match_ended = Signal()
 # not use the rules' own keys (``winner``, ``reason``).
 match_ending = Signal()
 
+# Sent with ``match`` (the locked Match row), ``data`` (the match after the
+# event) and ``event`` for every logged event, inside its transaction (the
+# bots app uses it to notice a bot's turn). Every move pays for its
+# receivers: keep them to a few dictionary lookups, and defer real work with
+# ``transaction.on_commit``.
+event_logged = Signal()
+
 # Sent with ``match`` when a match is created, fills up or ends (its status
 # changes), inside the transaction that changed it.
 match_status_changed = Signal()
