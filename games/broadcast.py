@@ -41,15 +41,15 @@ def event_broadcast(step: Step) -> LayerMessage:
     viewers: list[int | None] = [None]
     if get_game(step.match["game"]).hidden_information:
         viewers += [player["seat"] for player in step.match["players"]]
-    texts = {
-        _view_key(viewer): frames.dumps(frames.event(step.event, step.match, step.presence, viewer))
-        for viewer in viewers
-    }
+    whole = {viewer: frames.event(step.event, step.match, step.presence, viewer) for viewer in viewers}
+    texts = {_view_key(viewer): frames.dumps(frame) for viewer, frame in whole.items()}
     message: LayerMessage = {"type": "match.event", "seq": step.event["seq"], "texts": texts}
-    if step.before is not None:  # protocol 2's frames: what changed
+    if step.before is not None:  # protocol 2's frames: what changed, from the same view of the match after it
         message["patches"] = {
             _view_key(viewer): frames.dumps(
-                frames.event_patch(step.event, step.before, step.match, step.presence, viewer)
+                frames.event_patch(
+                    step.event, step.before, step.match, step.presence, viewer, shown=whole[viewer]["match"]
+                )
             )
             for viewer in viewers
         }

@@ -58,15 +58,22 @@ def event(event: Event, data: MatchData, presence: Presence, viewer: int | None,
 
 
 def event_patch(
-    event: Event, before: MatchData, after: MatchData, presence: Presence, viewer: int | None, ref: Ref = None
+    event: Event,
+    before: MatchData,
+    after: MatchData,
+    presence: Presence,
+    viewer: int | None,
+    ref: Ref = None,
+    shown: dict[str, Any] | None = None,
 ) -> Frame:
     """Protocol 2's event: what the event changed in the recipient's view of
     the match (``games.patches``), instead of the whole match. The match's
     new ``seq`` is the frame's own, so it is not repeated in the patch; a
     running clock is read as of the event, so it always comes whole (the
-    client's copy was read at another moment)."""
+    client's copy was read at another moment). ``shown``: the recipient's
+    view of ``after``, when the caller already built it (the protocol 1 frame's)."""
     at = parse_time(event["at"])
-    new = match_view(after, presence, viewer, at)
+    new = match_view(after, presence, viewer, at) if shown is None else shown
     old = {**match_view(before, presence, viewer, at), "seq": new["seq"], "clock": None}
     frame: Frame = {
         "type": FrameType.EVENT,
