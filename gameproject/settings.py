@@ -247,9 +247,11 @@ GAMES_TRUSTED_PROXY_HOPS = int(os.environ.get("GAMES_TRUSTED_PROXY_HOPS", 0 if E
 GAMES_MAX_OPEN_MATCHES_PER_PLAYER = int(os.environ.get("GAMES_MAX_OPEN_MATCHES_PER_PLAYER", 10))
 
 # --- ratings (the ratings app; see the README's Ratings section) ---
-# A rating whose deviation is above this is provisional: marked as such and
-# kept off the leaderboards (lichess uses 110).
-RATINGS_PROVISIONAL_DEVIATION = float(os.environ.get("RATINGS_PROVISIONAL_DEVIATION", 110))
+# A rating whose deviation (openskill's sigma, on the 1500 scale; a new
+# player starts at 350) is above this is provisional: marked as such and kept
+# off the leaderboards. 175 is reached after 10 to 14 games against settled
+# players (see ratings/skill.py for the constants and why).
+RATINGS_PROVISIONAL_DEVIATION = float(os.environ.get("RATINGS_PROVISIONAL_DEVIATION", 175))
 # --- end ratings ---
 
 # --- bots (the bots app; see the README's Computer opponents section) ---
@@ -261,7 +263,17 @@ BOTS_IN_PROCESS = env_bool("BOTS_IN_PROCESS", GAMES_CLOCK_IN_PROCESS)
 # --- end bots ---
 
 # --- matchmaking (the matchmaking app; see the README's Quick play section) ---
+# Each pool's waiting seeks are paired in a wave this often (by the clock loop).
 MATCHMAKING_WAVE_SECONDS = float(os.environ.get("MATCHMAKING_WAVE_SECONDS", 2))
+# A new seek also runs its pool's wave at once (pairing it if someone acceptable
+# waits); off, seeks are paired only in the waves (see docs/matchmaking.md).
+MATCHMAKING_PAIR_AT_ONCE = env_bool("MATCHMAKING_PAIR_AT_ONCE", True)
+# A seek lapses this many seconds after it was last held: HTTP callers poll it at
+# least this often; servers refresh their sockets' seeks every quarter of it.
+MATCHMAKING_HOLD_SECONDS = float(os.environ.get("MATCHMAKING_HOLD_SECONDS", 20))
+# Seconds of waiting after which a seek that does not say (bot_after) takes a
+# computer opponent; 0: only seeks that ask for one get one.
+MATCHMAKING_BOT_AFTER_SECONDS = int(os.environ.get("MATCHMAKING_BOT_AFTER_SECONDS", 0))
 # --- end matchmaking ---
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict, StrictInt, StrictStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr, StringConstraints
 
 from games.engine.match import Status as MatchStatus
 from games.inputs import check_json, check_text
@@ -137,7 +137,13 @@ class SeatOut(Schema):
     connected: bool
 
 
-class ResultOut(Schema):
+class ResultOut(BaseModel):
+    """The rules' result, plus what other apps added when the match ended
+    (``ratings``: see ``games.signals.match_ending``), passed through as is
+    (a plain pydantic model: ninja's ``Schema`` drops undeclared keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
     winner: int | None
     reason: str
 

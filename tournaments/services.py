@@ -5,9 +5,11 @@ new view to ``/ws/tournaments/<id>/`` after commit, like matches do.
 
 Bracket rules (documented in the README):
 
-* Seeds follow entry order (the order players entered); the bracket has the
-  next power of two of slots, seeded 1 v N, 2 v N-1, ... so byes go to the
-  top seeds and advance at once.
+* Seeds follow the players' ratings in the tournament's rating pool
+  (``ratings.pools.pool_for`` of its game and options), highest first, entry
+  order breaking ties (so unrated players, at the initial rating, keep the
+  order they entered in); the bracket has the next power of two of slots,
+  seeded 1 v N, 2 v N-1, ... so byes go to the top seeds and advance at once.
 * A drawn (or aborted) match is replayed as a tiebreak with the seats
   swapped, as often as needed; the next match's winner moves on.
 * Fewer than two confirmed entries at the start cancels the tournament, and
@@ -35,6 +37,8 @@ from games.engine.clocks import format_time
 from games.engine.errors import GameError
 from games.engine.options import validate_options
 from games.models import Match, Player
+from ratings.pools import pool_for
+from ratings.services import ratings_of
 from tournaments.models import BracketMatch, Entry, Pairing, Tournament
 
 CURRENCY_LENGTH = 3
@@ -234,9 +238,16 @@ def start(tournament_id: int) -> Tournament:
             changed(tournament)
             return tournament
         tournament.status = Tournament.Status.RUNNING
-        _build_bracket(tournament, confirmed)
+        _build_bracket(tournament, by_rating(tournament, confirmed))
         changed(tournament)
     return tournament
+
+
+def by_rating(tournament: Tournament, entries: list[Entry]) -> list[Entry]:
+    """``entries`` (in entry order) as seeds: the highest rating in the
+    tournament's pool first; a stable sort, so ties keep entry order."""
+    rating = ratings_of([entry.player_id for entry in entries], pool_for(tournament.game, tournament.options))
+    return sorted(entries, key=lambda entry: -rating[entry.player_id])
 
 
 def seed_order(size: int) -> list[int]:

@@ -1,4 +1,4 @@
-import { $, client, gameName, h, onPlayer, page, run } from "../games/pages/common.js";
+import { $, client, gameName, h, onPlayer, page, playerLink, run } from "../games/pages/common.js";
 
 const tournamentId = Number(page.dataset.tournament);
 let latest = null;
@@ -12,19 +12,20 @@ function money(t) {
 function draw(t) {
   latest = t;
   $("title").textContent = t.name;
-  $("summary").textContent = `${gameName(t.game)} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}${t.winner ? ` · winner: ${t.winner.name}` : ""}`;
+  $("summary").replaceChildren(`${gameName(t.game)} · ${t.status} · ${t.confirmed}/${t.capacity} places · entry ${money(t)}`,
+    ...(t.winner ? [" · winner: ", playerLink(t.winner)] : []));
   const me = client.player;
   const mine = me && t.entries.find((e) => e.player.id === me.id);
   $("enter").hidden = !(me && !mine && t.status === "registration");
   if (mine && myEntry && mine.status !== myEntry.status) run(loadMyEntry); // paid, refunded...
-  $("entries").replaceChildren(...t.entries.map((e) => h("li", { "data-status": e.status }, `${e.player.name}: ${e.status.replaceAll("_", " ")}`)));
+  $("entries").replaceChildren(...t.entries.map((e) => h("li", { "data-status": e.status }, playerLink(e.player), `: ${e.status.replaceAll("_", " ")}`)));
   $("bracket").replaceChildren(
     ...t.bracket.map((round) =>
       h("div", { class: "round", role: "list", "aria-label": `Round ${round.round}` },
         h("h3", {}, round.matches.length === 1 ? "Final" : `Round ${round.round}`),
         ...round.matches.map((m) =>
           h("div", { class: `pairing ${m.status}`, role: "listitem" },
-            ...m.players.map((p) => h("div", { class: `side ${m.winner && p && m.winner.id === p.id ? "winner" : ""}` }, p ? p.name : m.status === "bye" ? "bye" : "…")),
+            ...m.players.map((p) => h("div", { class: `side ${m.winner && p && m.winner.id === p.id ? "winner" : ""}` }, p ? playerLink(p) : m.status === "bye" ? "bye" : "…")),
             m.match ? h("a", { href: `/matches/${m.match}/` }, m.status === "active" ? "watch" : "view") : null),
         )),
     ),

@@ -75,3 +75,20 @@ export const GAMES = new Map(
 
 /** A game's name as the server gives it ("Connect four"), else its slug. */
 export const gameName = (slug) => (GAMES.has(slug) ? GAMES.get(slug).name : slug);
+
+/** A player's name as a link to their profile page (``player``: {id, name}). */
+export function playerLink(player, attributes = {}) {
+  return h("a", { href: `/players/${player.id}/`, class: "player-link", ...attributes }, player.name);
+}
+
+/** A rating pool as people say it: "Chess · blitz", "Tic-tac-toe". */
+export function poolName(pool) {
+  const [game, speed] = pool.split(".");
+  return speed ? `${gameName(game)} · ${speed}` : gameName(game);
+}
+
+/** A rating in whole points, with "?" while it is provisional. */
+export const formatRating = (rating, provisional = false) => `${Math.round(rating)}${provisional ? "?" : ""}`;
+
+/** A rating change with its sign: "+12.3", "−4.0", "±0". */
+export const formatChange = (change) => (change > 0 ? `+${change.toFixed(1)}` : change < 0 ? `−${(-change).toFixed(1)}` : "±0");

@@ -1,4 +1,4 @@
-import { $, client, gameName, GAMES, h, run } from "./common.js";
+import { $, client, gameName, GAMES, h, playerLink, run } from "./common.js";
 
 function showGames() {
   $("game").replaceChildren(...[...GAMES.values()].map((game) => h("option", { value: game.slug }, game.name)));
@@ -10,6 +10,7 @@ function options() {
   if (minutes > 0) chosen.clock = { initial: minutes * 60, increment: Number($("clock-increment").value) || 0 };
   const perMove = Number($("move-timeout").value);
   if (perMove > 0) chosen.move_timeout = perMove;
+  if ($("rated").checked) chosen.rated = true;
   return chosen;
 }
 
@@ -26,6 +27,7 @@ function describeOptions(options) {
   const parts = [];
   if (options.clock) parts.push(`${options.clock.initial / 60} min + ${options.clock.increment} s`);
   if (options.move_timeout) parts.push(`${options.move_timeout} s per move`);
+  if (options.rated) parts.push("rated");
   return parts.join(", ");
 }
 
@@ -34,6 +36,7 @@ function showOpenMatches(matches) {
   $("open-matches").replaceChildren(
     ...matches.map((match) => {
       const host = match.players[0] ? match.players[0].name : "someone";
+      const hostLink = match.players[0] ? playerLink(match.players[0]) : "someone";
       const join = h("button", { type: "button", "aria-label": `Join ${host}'s ${gameName(match.game)}` }, "Join");
       join.onclick = () =>
         run(async () => {
@@ -42,7 +45,7 @@ function showOpenMatches(matches) {
           location.href = `/matches/${match.id}/`;
         });
       const extras = describeOptions(match.options);
-      return h("li", { "data-match": match.id }, `${gameName(match.game)} with ${host}${extras ? ` (${extras})` : ""} `, join, " ",
+      return h("li", { "data-match": match.id }, `${gameName(match.game)} with `, hostLink, `${extras ? ` (${extras})` : ""} `, join, " ",
         h("a", { href: `/matches/${match.id}/` }, "watch"));
     }),
   );

@@ -1,11 +1,15 @@
 import { formatClock } from "../client.js";
 import { boardReady, loadBoard, renderBoard, sideOf } from "../boards.js";
-import { $, client, gameName, GAMES, h, onPlayer, page, run, showError } from "./common.js";
+import { $, client, formatChange, formatRating, gameName, GAMES, h, onPlayer, page, playerLink, poolName, run, showError } from "./common.js";
 
 const matchId = Number(page.dataset.match);
 const LABELS = { open: "● live", connecting: "connecting…", reconnecting: "reconnecting…", gone: "no such match", closed: "closed", refused: "not connected" };
 let connection = null;
 let loadingBoard = false;
+// A rated match's pool and its players' ratings before it ends (GET /api/ratings?match=),
+// fetched again when the players change; at the end the result's own ratings replace them.
+let ratings = null;
+let ratingsFor = "";
 
 function connect() {
   if (connection) connection.close();
@@ -70,16 +74,52 @@ function show(id, text) {
   $(id).hidden = !text;
 }
 
+function loadRatings(match) {
+  if (!match.options.rated) return;
+  const players = match.players.map((p) => p.id).join(",");
+  if (players === ratingsFor) return;
+  ratingsFor = players;
+  client.api("GET", `/api/ratings?match=${match.id}`).then((answer) => {
+    ratings = { pool: answer.pool, byPlayer: new Map(answer.ratings.map((line) => [line.player, line])) };
+    draw();
+  }).catch((error) => {
+    if (error.code !== "not_found") showError(error.message);
+  });
+}
+
+/** The rating beside a player's name: before a rated match ends their
+ * current one, after it the new one with the change; nothing when casual. */
+function ratingOf(match, player) {
+  const ended = match.result && match.result.ratings && match.result.ratings.find((line) => line.player === player.id);
+  if (ended) return h("span", { class: "rating", "data-player": player.id }, ` (${formatRating(ended.after, ended.provisional)}, ${formatChange(ended.change)})`);
+  const current = match.options.rated && ratings && ratings.byPlayer.get(player.id);
+  return current ? h("span", { class: "rating", "data-player": player.id }, ` (${formatRating(current.rating, current.provisional)})`) : null;
+}
+
 function drawPlayers(match, mySeat) {
   const clocks = connection.clocks();
   $("players").replaceChildren(
     ...match.players.map((p) => {
       const side = sideOf(match.game, p.seat);
       return h("li", { class: p.connected ? "online" : "offline", "data-seat": p.seat },
-        `${p.name}${side ? ` · ${side}` : ""}${p.seat === mySeat ? " (you)" : ""}`,
+        playerLink(p), ratingOf(match, p),
+        `${side ? ` · ${side}` : ""}${p.seat === mySeat ? " (you)" : ""}`,
         clocks ? h("span", { class: "clock", "data-seat": p.seat }, ` ${formatClock(clocks[p.seat])}`) : null);
     }),
   );
+}
+
+/** Whether the match is rated (and in which pool), and at its end what it did to each rating. */
+function drawRatings(match) {
+  const lines = (match.result && match.result.ratings) || [];
+  const pool = lines.length ? lines[0].pool : ratings && ratings.pool;
+  show("rated", match.options.rated ? `Rated${pool ? ` · ${poolName(pool)}` : ""}` : "");
+  $("rating-changes").replaceChildren(...lines.flatMap((line, i) => [
+    i ? "; " : "Rating changes: ",
+    `${nameOf(match, line.seat)} ${formatRating(line.before)} → ${formatRating(line.after, line.provisional)} `,
+    h("span", { class: line.change >= 0 ? "up" : "down" }, `(${formatChange(line.change)})`),
+  ]));
+  $("rating-changes").hidden = !lines.length;
 }
 
 function drawActions(match, mySeat) {
@@ -112,7 +152,9 @@ function draw() {
   show("side", side ? `You ${match.result || match.status === "aborted" ? "played" : "play"} ${side}.` : "");
   show("notice", notice(match, mySeat));
   $("pending").hidden = !pending;
+  loadRatings(match);
   drawPlayers(match, mySeat);
+  drawRatings(match);
   drawActions(match, mySeat);
   renderBoard($("board"), match, {
     mySeat,

@@ -1,5 +1,5 @@
 import { describeMove, loadBoard, renderBoard } from "../boards.js";
-import { $, client, h, page, run } from "./common.js";
+import { $, client, h, page, playerLink, run } from "./common.js";
 
 const matchId = Number(page.dataset.match);
 let steps = [];
@@ -51,6 +51,8 @@ run(async () => {
     item.firstChild.onclick = go(() => i);
     return item;
   }));
+  const players = steps.length ? steps[steps.length - 1].match.players : [];
+  $("players").replaceChildren(...players.flatMap((player, i) => [i ? " v " : "Players: ", playerLink(player)]));
   index = steps.length - 1;
   show();
 });
