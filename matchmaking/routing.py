@@ -1,5 +1,11 @@
 """The matchmaking app's WebSocket routes (composed in ``gameproject/asgi.py``)."""
 
-from typing import Any
+from __future__ import annotations
 
-websocket_urlpatterns: list[Any] = []
+from django.urls import path
+
+from matchmaking.consumers import QueueConsumer
+
+websocket_urlpatterns = [
+    path("ws/queue/", QueueConsumer.as_asgi()),
+]

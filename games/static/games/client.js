@@ -91,6 +91,11 @@ export class GameClient {
   lobby() {
     return new FeedConnection(this, "/ws/lobby/").open();
   }
+
+  /** The quick-play socket (matchmaking's /ws/queue/). */
+  queue() {
+    return new FeedConnection(this, "/ws/queue/").open();
+  }
 }
 
 /**
