@@ -258,8 +258,13 @@ RATINGS_PROVISIONAL_DEVIATION = float(os.environ.get("RATINGS_PROVISIONAL_DEVIAT
 # An executable speaking UCI (Debian's /usr/games/stockfish) for the chess
 # bots' search; without it they use the built-in search.
 CHESS_ENGINE = os.environ.get("CHESS_ENGINE", "")
-# Bots think and move inside the server process (the embedded default) or in the worker.
+# Bots think and move inside the server process (the embedded default) or in
+# the worker; the worker always runs them. In-process bots need the clock in
+# the process too (its sweep attaches them and catches up on missed turns).
 BOTS_IN_PROCESS = env_bool("BOTS_IN_PROCESS", GAMES_CLOCK_IN_PROCESS)
+# Processes each bot-running process thinks in (searches never run on a
+# server's interpreter); each may run a UCI engine of its own.
+BOTS_THINKING_PROCESSES = int(os.environ.get("BOTS_THINKING_PROCESSES", 1))
 # --- end bots ---
 
 # --- matchmaking (the matchmaking app; see the README's Quick play section) ---
@@ -274,6 +279,9 @@ MATCHMAKING_HOLD_SECONDS = float(os.environ.get("MATCHMAKING_HOLD_SECONDS", 20))
 # Seconds of waiting after which a seek that does not say (bot_after) takes a
 # computer opponent; 0: only seeks that ask for one get one.
 MATCHMAKING_BOT_AFTER_SECONDS = int(os.environ.get("MATCHMAKING_BOT_AFTER_SECONDS", 0))
+# Quick-play pools one player may wait in at once (a flood of seeks, each a
+# possible match against the computer, is refused as too_many_open_matches).
+MATCHMAKING_MAX_SEEKS_PER_PLAYER = int(os.environ.get("MATCHMAKING_MAX_SEEKS_PER_PLAYER", 3))
 # --- end matchmaking ---
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug

@@ -14,6 +14,7 @@ them into its own frames (``games.frames``, ``games.api``).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -222,10 +223,16 @@ class _Locked:
         kind, seats = due
         return self.append(kind, seats[0] if len(seats) == 1 else None, None, {"seats": seats})
 
-    def seat_player(self, player: Player, seat_number: int) -> Step:
-        seat = Seat.objects.create(match=self.row, seat=seat_number, player=player)
+    def seat_player(self, player: Player, seat_number: int, away: bool = False) -> Step:
+        """Seat ``player``; ``away``: as if their last socket closed now, so
+        that never showing up loses by abandonment (see :func:`start_match`)."""
+        left_at = self.now if away else None
+        seat = Seat.objects.create(match=self.row, seat=seat_number, player=player, left_at=left_at)
         seat.player = player
-        self.presence = {**self.presence, seat_number: {"connected": False, "left_at": None}}
+        self.presence = {
+            **self.presence,
+            seat_number: {"connected": False, "left_at": format_time(left_at) if left_at else None},
+        }
         return self.append(EventKind.JOIN, seat_number, player, joined=player_entry(seat))
 
     def current(self) -> Current:
@@ -245,12 +252,19 @@ def _new_match(game_slug: str, options: dict[str, Any], seat_count: int, creator
     return _Locked(row, initial(row.pk, game.slug, seat_count, options), {}, timezone.now())
 
 
-def start_match(players: list[Player], game_slug: str, options: dict[str, Any], **fields: Any) -> Current:
-    """A match with every seat taken at once, in order (tournaments, rematches).
-    Must run inside a transaction."""
+def start_match(
+    players: list[Player], game_slug: str, options: dict[str, Any], away: Collection[Player] = (), **fields: Any
+) -> Current:
+    """A match with every seat taken at once, in order (tournaments, rematches,
+    quick play). Must run inside a transaction. The ``away`` players count as
+    gone from the start until their first socket opens: a player who was
+    paired but never shows up loses by abandonment instead of leaving the
+    match active for ever (players who play over HTTP only are never
+    abandoned, so they must not be ``away``)."""
     locked = _new_match(game_slug, options, len(players), players[0], **fields)
+    absent = {player.pk for player in away}
     for seat, player in enumerate(players):
-        locked.seat_player(player, seat)
+        locked.seat_player(player, seat, away=player.pk in absent)
     return locked.current()
 
 

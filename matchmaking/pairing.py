@@ -21,8 +21,10 @@ The rule (as lichess's pools pair, in waves):
 * Never a player with themselves (two tabs hold the same seek, and the
   function refuses two seeks of one player anyway).
 * Never the same two players twice in a row (either one's last opponent is
-  the other) while anyone else waits in the pool; when only those two wait,
-  they may play again.
+  the other) while someone else waits whom either of them could ever be
+  paired with (within the widest range, 1,300 points); when only they wait,
+  or everyone else is out of both players' reach for good, they may play
+  again rather than wait forever.
 * Colours: seat 0 goes to the lower seek id when the two ids add up to an
   even number, else to the higher: nobody chooses, and neither waiting
   longer nor seeking first decides it.
@@ -96,14 +98,36 @@ def score(a: Candidate, b: Candidate, now: float) -> float:
     return abs(a.rating - b.rating) - a.bonus(now) - b.bonus(now)
 
 
-def acceptable(a: Candidate, b: Candidate, now: float, others_waiting: bool = True) -> bool:
-    """Whether ``a`` and ``b`` may be paired now. ``others_waiting``: someone
-    else waits in the pool too (then a repeat of a last pairing is refused)."""
-    if a.player == b.player:
-        return False
-    if others_waiting and (a.last_opponent == b.player or b.last_opponent == a.player):
-        return False
-    return score(a, b, now) <= BASE_RANGE
+def acceptable(a: Candidate, b: Candidate, now: float) -> bool:
+    """Whether ``a`` and ``b`` are close enough to be paired now (the repeat
+    rule is the wave's: see :func:`pair_wave`)."""
+    return a.player != b.player and score(a, b, now) <= BASE_RANGE
+
+
+def is_repeat(a: Candidate, b: Candidate) -> bool:
+    """Whether ``a`` and ``b`` played each other last (either's last opponent is the other)."""
+    return a.last_opponent == b.player or b.last_opponent == a.player
+
+
+def _without_avoidable_repeats(
+    options: list[tuple[float, float, int, int, int, int]], ordered: Sequence[Candidate]
+) -> list[tuple[float, float, int, int, int, int]]:
+    """The acceptable pairs minus each repeat of a last pairing while
+    someone else waits whom either player could ever be paired with."""
+    widest = BASE_RANGE + 2 * WIDEN_PER_SECOND * MAX_BONUS_SECONDS
+
+    def someone_else_for(a: Candidate, b: Candidate) -> bool:
+        return any(
+            c.player not in (a.player, b.player) and min(abs(c.rating - a.rating), abs(c.rating - b.rating)) <= widest
+            for c in ordered
+        )
+
+    return [
+        option
+        for option in options
+        if not is_repeat(ordered[option[4]], ordered[option[5]])
+        or not someone_else_for(ordered[option[4]], ordered[option[5]])
+    ]
 
 
 def pair_wave(candidates: Sequence[Candidate], now: float) -> Wave:
@@ -111,7 +135,6 @@ def pair_wave(candidates: Sequence[Candidate], now: float) -> Wave:
     rule); the order of ``candidates`` does not matter."""
     ordered = sorted(candidates, key=lambda c: (c.rating, c.seek))
     ratings = [c.rating for c in ordered]
-    others_waiting = len(ordered) > 2
     most_bonus = max((c.bonus(now) for c in ordered), default=0.0)
     options: list[tuple[float, float, int, int, int, int]] = []
     for i, a in enumerate(ordered):
@@ -121,9 +144,10 @@ def pair_wave(candidates: Sequence[Candidate], now: float) -> Wave:
         end = bisect.bisect_right(ratings, a.rating + reach, lo=i + 1)
         for j in range(i + 1, end):
             b = ordered[j]
-            if acceptable(a, b, now, others_waiting):
+            if acceptable(a, b, now):
                 low, high = sorted((a.seek, b.seek))
                 options.append((score(a, b, now), min(a.since, b.since), low, high, i, j))
+    options = _without_avoidable_repeats(options, ordered)
     options.sort()
     taken: set[int] = set()
     pairs: list[Pair] = []

@@ -31,7 +31,7 @@ from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
 from bots.services import start_bot_match
@@ -178,11 +178,20 @@ def _place(
     holding: int | None,
 ) -> tuple[Seek, bool]:
     now = timezone.now()
-    if socket and holding is not None:
-        previous = Seek.objects.select_for_update().filter(pk=holding, status=Seek.Status.WAITING).first()
-        if previous is not None and previous.pool != pool:
-            _let_go(previous, now, Seek.Ended.CANCELLED)
-    existing = Seek.objects.select_for_update().filter(player=player, pool=pool, status=Seek.Status.WAITING).first()
+    # The player's row first (so two seeks at once count each other), then
+    # both seeks this may touch in one statement, in id order: two tabs
+    # swapping pools at once lock them in the same order, never crosswise.
+    Player.objects.select_for_update().filter(pk=player.pk).first()
+    mine = (
+        Q(player=player, pool=pool) | Q(pk=holding) if socket and holding is not None else Q(player=player, pool=pool)
+    )
+    locked = list(Seek.objects.select_for_update().filter(mine, status=Seek.Status.WAITING).order_by("pk"))
+    previous = next((seek for seek in locked if seek.pk == holding and seek.pool != pool), None)
+    if previous is not None:
+        _let_go(previous, now, Seek.Ended.CANCELLED)
+    existing = next((seek for seek in locked if seek.player_id == player.pk and seek.pool == pool), None)
+    if existing is None:
+        _check_seeks(player)
     if existing is not None:
         if socket and existing.pk != holding:
             existing.sockets += 1
@@ -202,6 +211,17 @@ def _place(
         created_at=now,
     )
     return created, True
+
+
+def _check_seeks(player: Player) -> None:
+    """At most ``MATCHMAKING_MAX_SEEKS_PER_PLAYER`` waiting seeks a player
+    (each pool is a seek, and each may become a match against the computer)."""
+    waiting = Seek.objects.filter(player=player, status=Seek.Status.WAITING).count()
+    if waiting >= settings.MATCHMAKING_MAX_SEEKS_PER_PLAYER:
+        raise GameError(
+            ErrorCode.TOO_MANY_OPEN_MATCHES,
+            f"you already wait in {waiting} quick-play pools; cancel one or wait until it is paired",
+        )
 
 
 def _own(player: Player, seek_id: int) -> Seek:
@@ -393,8 +413,13 @@ def run_wave(pool: str, now: datetime | None = None) -> int:
 
 
 def _start(first: Seek, second: Seek, players: dict[int, Player], now: datetime) -> None:
-    """The pair's match, ``first`` in seat 0, and both seeks marked paired."""
-    started = games.start_match([players[first.player_id], players[second.player_id]], first.game, first.options)
+    """The pair's match, ``first`` in seat 0, and both seeks marked paired.
+    A player who sought over a socket counts as away until they open the
+    match's socket, so one who never comes loses by abandonment; one who
+    sought over HTTP may play over HTTP, which is never abandoned."""
+    seated = [players[first.player_id], players[second.player_id]]
+    away = [players[seek.player_id] for seek in (first, second) if seek.sockets > 0]
+    started = games.start_match(seated, first.game, first.options, away=away)
     match_id = started.match["id"]
     _paired(first, match_id, 0, players[second.player_id], second.rating, now)
     _paired(second, match_id, 1, players[first.player_id], first.rating, now)

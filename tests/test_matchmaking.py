@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from bots.models import Bot
 from games import services as games
+from games.clock import settle_due
 from games.models import Match, Player, Seat
 from matchmaking import holds, services
 from matchmaking.models import Seek
@@ -102,6 +103,24 @@ async def test_two_players_seek_over_sockets_and_land_in_the_same_started_match(
     snapshot = await sock.next("snapshot")
     assert snapshot["match"]["status"] == "active"
     await sock.close()
+
+
+async def test_a_player_paired_over_a_socket_who_never_comes_loses_by_abandonment(
+    alice: Player, bob: Player, queue: Callable
+) -> None:
+    a, b = await queue(alice), await queue(bob)
+    options = {"abandon_timeout": 1}
+    await a.send(seek_message("tictactoe", options))
+    await a.next("seeking")
+    await b.send(seek_message("tictactoe", options))
+    paired = await a.next("paired")
+    await b.next("paired")
+    row = await database_sync_to_async(Match.objects.get)(pk=paired["match"])
+    assert row.status == "active" and row.deadline_at is not None  # nobody opened the match yet
+    await asyncio.sleep(1.2)
+    assert await database_sync_to_async(settle_due)() == 1
+    ended = (await database_sync_to_async(games.load_match)(paired["match"])).match
+    assert (ended["status"], ended["result"]) == ("finished", {"winner": 1, "reason": "abandoned"})
 
 
 async def test_only_seeks_of_one_pool_are_paired(make_player: Callable, queue: Callable) -> None:
@@ -262,6 +281,19 @@ def test_seeking_over_http(alice: Player, bob: Player) -> None:
     assert http.delete(f"/api/queue/{seek['id']}", **bearer(bob)).status_code == 404
 
 
+def test_a_player_waits_in_a_few_pools_at_most(alice: Player) -> None:
+    http = HttpClient()
+    for seconds in (10, 20, 30):
+        body = {"game": "tictactoe", "options": {"move_timeout": seconds}}
+        assert http.post("/api/queue", body, content_type="application/json", **bearer(alice)).status_code == 201
+    fourth = {"game": "tictactoe", "options": {"move_timeout": 40}}
+    refused = http.post("/api/queue", fourth, content_type="application/json", **bearer(alice))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (429, "too_many_open_matches")
+    assert Seek.objects.filter(player=alice, status="waiting").count() == 3
+    again = {"game": "tictactoe", "options": {"move_timeout": 20}}  # one it already waits in: still its seek
+    assert http.post("/api/queue", again, content_type="application/json", **bearer(alice)).status_code == 200
+
+
 def test_withdrawing_over_http(alice: Player, bob: Player) -> None:
     http = HttpClient()
     body = {"game": "tictactoe"}
@@ -287,7 +319,12 @@ def test_an_http_seek_nobody_polls_lapses(alice: Player, bob: Player) -> None:
 # --- across threads ----------------------------------------------------------
 
 
-def test_waves_racing_on_threads_put_each_seek_in_at_most_one_match(make_player: Callable) -> None:
+def test_waves_racing_on_threads_put_each_seek_in_at_most_one_match(
+    make_player: Callable, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Waves of one pool run one after another, each seeing what the one
+    before did: none of them ever picks a seek another already paired (the
+    conditional update would refuse it, rolling back and logging the pair)."""
     players = [make_player(f"p{i}") for i in range(12)]
     with override_settings(MATCHMAKING_PAIR_AT_ONCE=False):
         seeks = [services.seek(player, "tictactoe", {})[0] for player in players]
@@ -302,6 +339,7 @@ def test_waves_racing_on_threads_put_each_seek_in_at_most_one_match(make_player:
     assert len(by_match) == Match.objects.count() == 6
     for match_id, players_of in by_match.items():
         assert sorted(players_of) == sorted(seated(match_id)) and len(set(players_of)) == 2
+    assert not [record.getMessage() for record in caplog.records if record.name.startswith("matchmaking")]
 
 
 # --- the last opponent, the computer -------------------------------------------

@@ -70,6 +70,10 @@ def test_never_the_same_two_twice_in_a_row_while_someone_else_waits() -> None:
     # A rematch only one side remembers is refused as well.
     one_sided = seeker(2, 1500, player=200)
     assert pair_wave([alice, one_sided, carol], NOW).pairs == []
+    # Someone out of both players' reach for good (over 1,300 points away)
+    # does not keep them waiting forever: they play again.
+    unreachable = seeker(3, 2900, 3600, player=300)
+    assert paired(pair_wave([alice, bob, unreachable], NOW).pairs) == {frozenset({1, 2})}
 
 
 def test_never_a_player_with_themselves() -> None:
