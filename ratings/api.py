@@ -26,7 +26,7 @@ def _known_pool(pool: str) -> str:
     try:
         leaderboards.check_pool(pool)
     except leaderboards.UnknownPool:
-        raise GameError(ErrorCode.NOT_FOUND, f"no rating pool {pool!r}") from None
+        raise GameError(ErrorCode.NOT_FOUND, f"no rating pool {pool[:64]!r}") from None
     return pool
 
 

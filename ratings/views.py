@@ -19,7 +19,7 @@ def leaderboard_page(request: HttpRequest, pool: str) -> HttpResponse:
     try:
         leaderboards.check_pool(pool)
     except leaderboards.UnknownPool:
-        raise Http404(f"no rating pool {pool!r}") from None
+        raise Http404(f"no rating pool {pool[:64]!r}") from None
     return page(request, "ratings/leaderboard.html", pool=pool)
 
 
