@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from games.engine.clocks import format_time
 from games.engine.match import Status
@@ -195,13 +196,25 @@ def profile(player: Player) -> dict[str, Any]:
     """A player's ratings per pool (with their rank), recent rating changes
     and recent matches, for ``GET /api/players/<id>``."""
     threshold = provisional_threshold()
+    # Every pool's rank in the same statement (a player may be rated in
+    # dozens of pools: bots are), each one count over the board's index.
+    higher = (
+        Rating.objects.filter(pool=OuterRef("pool"), rating__gt=OuterRef("rating"), deviation__lte=threshold)
+        .order_by()
+        .values("pool")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     ratings = []
-    for rating in Rating.objects.filter(player=player).order_by("pool"):
+    mine = Rating.objects.filter(player=player).annotate(
+        higher=Coalesce(Subquery(higher, output_field=IntegerField()), 0)
+    )
+    for rating in mine.order_by("pool"):
         provisional = is_provisional(rating.deviation, threshold)
         ratings.append({
             "pool": rating.pool, "game": game_of(rating.pool), "speed": speed_of_pool(rating.pool),
             "rating": shown(rating.rating), "deviation": shown(rating.deviation), "provisional": provisional,
-            "rank": None if provisional else rank_of(rating.pool, rating.rating),
+            "rank": None if provisional else 1 + rating.higher,
             "games": rating.games, "wins": rating.wins, "draws": rating.draws, "losses": rating.losses,
         })  # fmt: skip
     history = [

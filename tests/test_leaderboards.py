@@ -206,6 +206,21 @@ def test_a_settled_rating_shows_its_rank_on_the_profile(board: dict[str, Player]
     assert [(r["pool"], r["rank"], r["provisional"]) for r in ratings] == [("chess.blitz", 3, False)]
 
 
+def test_a_profile_ranks_every_pool_in_one_statement(
+    board: dict[str, Player], django_assert_max_num_queries: Callable
+) -> None:
+    """A player rated in many pools (bots are) costs no query per pool."""
+    gus = board["gus"]
+    rate(board["ann"], 1800.0, pool="chess.rapid")
+    for pool, rating in (("chess.rapid", 1900.0), ("tictactoe", 1500.0), ("connect4", 1500.0)):
+        rate(gus, rating, pool=pool)
+    with django_assert_max_num_queries(8):
+        ratings = leaderboards.profile(gus)["ratings"]
+    assert [(r["pool"], r["rank"]) for r in ratings] == [
+        ("chess.blitz", 7), ("chess.rapid", 2), ("connect4", 1), ("tictactoe", 1),
+    ]  # fmt: skip
+
+
 @pytest.mark.parametrize("player_id", ["999999", "9223372036854775808"])
 def test_an_unknown_player_is_not_found(player_id: str) -> None:
     answer = get(f"/api/players/{player_id}")
