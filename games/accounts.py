@@ -20,12 +20,13 @@ def hash_secret(value: str) -> str:
 
 
 @transaction.atomic
-def create_guest(name: str) -> tuple[Player, str]:
+def create_guest(name: str, is_bot: bool = False) -> tuple[Player, str]:
     """A new guest player with its own Django user; returns the player and
-    its API token (shown once: only its hash is stored)."""
+    its API token (shown once: only its hash is stored). ``is_bot``: an
+    external program that declares itself a computer player."""
     user = get_user_model().objects.create_user(username=f"guest-{uuid.uuid4().hex[:12]}")
     token = secrets.token_urlsafe(32)
-    player = Player.objects.create(user=user, name=name, token_hash=hash_secret(token))
+    player = Player.objects.create(user=user, name=name, token_hash=hash_secret(token), is_bot=is_bot)
     return player, token
 
 

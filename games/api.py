@@ -137,7 +137,7 @@ def _match_for(current: Current, player: Player | None) -> dict[str, Any]:
 @api.post("/players", response=answers({201: PlayerOut}, *WITH_BODY, 429), auth=None)
 def create_player(request: HttpRequest, body: CreatePlayerIn) -> Status:
     limit_address(request, "address_player_creation", "players created from your address")
-    player, token = create_guest(body.name)
+    player, token = create_guest(body.name, is_bot=body.is_bot)
     login(request, player.user, backend="django.contrib.auth.backends.ModelBackend")
     return Status(201, {"id": player.pk, "name": player.name, "token": token})
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, BaseModel, ConfigDict, StrictInt, StrictStr, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StrictBool, StrictInt, StrictStr, StringConstraints
 
 from games.engine.match import Status as MatchStatus
 from games.inputs import check_json, check_text
@@ -87,6 +87,7 @@ class ErrorOut(Schema):
 
 class CreatePlayerIn(StrictInput):
     name: PlayerName
+    is_bot: StrictBool = False  # an external program's account (``Player.is_bot``)
 
 
 class PlayerOut(Schema):

@@ -460,7 +460,7 @@ def _play_the_computer(row: Seek, player: Player, now: datetime) -> int:
     that cannot play it (say, the game has no bot) is not asked again."""
     try:
         with transaction.atomic():
-            started = start_bot_match(player, row.game, row.options, bot_level(row.rating))
+            started = start_bot_match(player, row.game, row.options, bot_level(row.rating), away=row.sockets > 0)
             seats = {entry["id"]: entry["seat"] for entry in started.match["players"]}
             bot = Player.objects.get(pk=next(player_id for player_id in seats if player_id != player.pk))
             rating = _ratings([bot.pk], row.rating_pool)[0]
