@@ -8,11 +8,10 @@ class BotsConfig(AppConfig):
     name = "bots"
 
     def ready(self) -> None:
-        from django.conf import settings
+        from django.utils.module_loading import autodiscover_modules
 
         from bots.api import router
         from bots.runner import on_event_logged, runner
-        from bots.strategies import register_strategy
         from games import clock
         from games.api import mount
         from games.signals import event_logged
@@ -20,6 +19,6 @@ class BotsConfig(AppConfig):
         mount(router)
         event_logged.connect(on_event_logged, dispatch_uid="bots.on_event_logged")
         clock.every_sweep(runner.sweep)
-        # The one game-specific strategy: chess over a UCI engine (or the
-        # built-in chess search). Other games' apps may register theirs.
-        register_strategy("chess", "bots.chess_strategy:ChessStrategy", engine=settings.CHESS_ENGINE)
+        # Games' own strategies (classic_games registers chess's): each
+        # installed app's bot_strategies module, as the engine finds game_rules.
+        autodiscover_modules("bot_strategies")

@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from bots.chess_strategy import ChessStrategy
 from bots.levels import LEVELS, Level
 from bots.strategies import RANDOM, choose, plan
+from classic_games.chess_bot import ChessStrategy
 from games.engine import Game, State, all_games, get_game
 from games.engine.game import MoveJson
 

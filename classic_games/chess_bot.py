@@ -3,9 +3,9 @@
 time limit per bot level; a small built-in search otherwise, or when the
 engine fails (then it is started again on the next move).
 
-This is the one module of the bots app that knows a game: it is registered
-for ``chess`` in ``BotsConfig.ready`` (``bots.strategies.register_strategy``).
-Pure Python plus python-chess; it runs in the thinking processes.
+Registered for ``chess`` by ``classic_games/bot_strategies.py``, which the
+bots app imports at startup: the bots app itself names no game. Pure Python
+plus python-chess; it runs in the bots' thinking processes.
 """
 
 from __future__ import annotations
