@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bots.levels import LEVELS, Level
-from bots.strategies import RANDOM, choose, plan
+from bots.strategies import GENERIC_SEARCH, RANDOM, choose, plan
 from classic_games.chess_bot import ChessStrategy
 from games.engine import Game, State, all_games, get_game
 from games.engine.game import MoveJson
@@ -123,6 +123,14 @@ def test_every_level_plays_every_game(slug: str, level: int) -> None:
         seat = game.turn(state)[0]
         state = play(game, state, seat, decide(game, state, seat, LEVELS[level], ply, budget=0.05))
     assert ply >= 4
+
+
+def test_a_games_app_registers_its_own_strategy_and_the_rest_search_generically() -> None:
+    """classic_games' bot_strategies module, found at startup, gives chess its
+    engine-backed strategy; games without one get the generic search."""
+    assert plan(get_game("chess"), LEVELS[3]).factory == "classic_games.chess_bot:ChessStrategy"
+    assert plan(get_game("connect4"), LEVELS[3]) == GENERIC_SEARCH
+    assert plan(get_game("chess"), LEVELS[1]) == RANDOM
 
 
 def test_hidden_information_is_never_searched_and_never_read() -> None:
