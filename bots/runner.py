@@ -38,6 +38,7 @@ import atexit
 import logging
 import multiprocessing
 import multiprocessing.pool
+import secrets
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -174,7 +175,9 @@ def prepare_turn(match_id: int) -> Turn | None:
     level = LEVELS[bot_services.known_bots[player_id]]
     game = get_game(data["game"])
     state = data["state"]  # only a random policy sees it when the game hides anything (strategies.plan)
-    seed = hash((match_id, seq, seat))
+    # Never derived from what a player can see (the match id, the seq): a
+    # seeded choice could be replayed, and a random fleet is a secret.
+    seed = secrets.randbits(63)
     spec = plan(game, level)
     if spec == RANDOM:
         return Turn(match_id, player_id, seq, kind, choose(RANDOM, game, state, seat, level, seed, 0.0), None, None)
@@ -217,20 +220,29 @@ def play(turn: Turn, move: MoveJson | None) -> str:
     return outcome.refusal.code
 
 
+_sweep_cursor = {"after": 0}
+
+
 def due_turns() -> list[tuple[int, int]]:
-    """Active matches, quiet for :data:`QUIET_BEFORE_SWEEP`, where a bot is in turn: ``(match id, seq)``."""
+    """Active matches, quiet for :data:`QUIET_BEFORE_SWEEP`, where a bot is in
+    turn: ``(match id, seq)``. Each sweep reads the next :data:`SWEEP_LIMIT`
+    matches with a bot seated, in id order, and starts again from the first
+    once it has seen them all: matches waiting on their human (any number)
+    cannot hide a bot's turn from the sweep for more than a round."""
     bot_ids = list(bot_services.refresh_known_bots())
     if not bot_ids:
         return []
-    rows = (
+    rows = list(
         Seat.objects.filter(
             player_id__in=bot_ids,
             match__status=Status.ACTIVE,
             match__updated_at__lte=timezone.now() - QUIET_BEFORE_SWEEP,
+            match_id__gt=_sweep_cursor["after"],
         )
-        .order_by("match__updated_at")
+        .order_by("match_id")
         .values_list("match_id", "seat", "match__game", "match__state", "match__seq")[:SWEEP_LIMIT]
     )
+    _sweep_cursor["after"] = rows[-1][0] if len(rows) == SWEEP_LIMIT else 0
     due = []
     for match_id, seat, game, state, seq in rows:
         try:
@@ -396,10 +408,13 @@ class Runner:
                 joined = asyncio.get_running_loop().time()
                 logger.info("bots: listening for bot turns (group %r)", GROUP)
                 while True:
-                    message = await layer.receive(channel)
+                    try:  # woken at least every REJOIN_EVERY_SECONDS, so a quiet day never expires the membership
+                        message = await asyncio.wait_for(layer.receive(channel), REJOIN_EVERY_SECONDS)
+                    except TimeoutError:
+                        message = {}
                     if message.get("type") == TURN_MESSAGE:
                         self._schedule(int(message["match"]), int(message["seq"]))
-                    if asyncio.get_running_loop().time() - joined > REJOIN_EVERY_SECONDS:
+                    if asyncio.get_running_loop().time() - joined >= REJOIN_EVERY_SECONDS:
                         await layer.group_add(GROUP, channel)
                         joined = asyncio.get_running_loop().time()
             except asyncio.CancelledError:

@@ -7,6 +7,7 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
@@ -15,8 +16,9 @@ from bots.models import Bot
 from games import services
 from games.engine import InvalidOptions, UnknownGame, get_game
 from games.engine.errors import ErrorCode, GameError
+from games.engine.match import Status
 from games.engine.options import validate_options
-from games.models import Player
+from games.models import Match, Player, Seat
 from games.outcomes import Current
 
 #: Bot player id -> level, for every bot this process has seen: what the
@@ -99,4 +101,23 @@ def start_bot_match(
         raise GameError(ErrorCode.INVALID_OPTIONS, "a bot does not play itself")
     players = [bot, player] if seat == 1 else [player, bot]
     with transaction.atomic():
+        _check_bot_matches(player)
         return services.start_match(players, rules.slug, valid, away=[player] if away else [])
+
+
+def _check_bot_matches(player: Player) -> None:
+    """At most ``BOTS_MAX_ACTIVE_MATCHES_PER_PLAYER`` active matches of a
+    player against the computer: each asks the thinking processes for time,
+    which every other player's bot then waits for. The player's row lock
+    makes two requests at once count each other."""
+    Player.objects.select_for_update().filter(pk=player.pk).first()
+    active = (
+        Match.objects.filter(status=Status.ACTIVE, seats__player=player)
+        .filter(pk__in=Seat.objects.filter(player__bot__isnull=False).values("match_id"))
+        .count()
+    )
+    if active >= settings.BOTS_MAX_ACTIVE_MATCHES_PER_PLAYER:
+        raise GameError(
+            ErrorCode.TOO_MANY_OPEN_MATCHES,
+            f"you already play the computer in {active} matches; finish one first",
+        )

@@ -265,6 +265,8 @@ BOTS_IN_PROCESS = env_bool("BOTS_IN_PROCESS", GAMES_CLOCK_IN_PROCESS)
 # Processes each bot-running process thinks in (searches never run on a
 # server's interpreter); each may run a UCI engine of its own.
 BOTS_THINKING_PROCESSES = int(os.environ.get("BOTS_THINKING_PROCESSES", 1))
+# Active matches one player may have against the computer at once.
+BOTS_MAX_ACTIVE_MATCHES_PER_PLAYER = int(os.environ.get("BOTS_MAX_ACTIVE_MATCHES_PER_PLAYER", 5))
 # --- end bots ---
 
 # --- matchmaking (the matchmaking app; see the README's Quick play section) ---

@@ -8,12 +8,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from channels.db import database_sync_to_async
 from django.test import Client
 
+from bots import runner as runner_module
 from bots import services as bot_services
 from bots import strategies
 from bots.models import Bot
@@ -21,6 +23,7 @@ from bots.runner import runner
 from bots.services import bot_player, start_bot_match
 from games import services
 from games.clock import run_clock
+from games.engine.errors import GameError
 from games.engine.match import turn
 from games.models import Match, MatchEvent, Player
 
@@ -146,6 +149,36 @@ def test_start_bot_match_is_what_quick_play_calls(make_player: Callable[[str], P
     assert current.match["status"] == "active"
     seated = {player["seat"]: player["id"] for player in current.match["players"]}
     assert seated[0] == human.pk and Bot.objects.get(player_id=seated[1]).level == 3
+
+
+def test_a_player_plays_the_computer_in_a_few_matches_at_most(
+    make_player: Callable[[str], Player], settings: Any
+) -> None:
+    settings.BOTS_MAX_ACTIVE_MATCHES_PER_PLAYER = 2
+    alice = make_player("alice")
+    first = start_bot_match(alice, "tictactoe", {}, 1).match["id"]
+    start_bot_match(alice, "connect4", {}, 3)
+    with pytest.raises(GameError) as refused:
+        start_bot_match(alice, "tictactoe", {}, 2)
+    assert refused.value.code == "too_many_open_matches"
+    assert Match.objects.filter(status="active").count() == 2
+    services.act(first, alice, "resign")  # a finished match frees its place
+    assert start_bot_match(alice, "tictactoe", {}, 2).match["status"] == "active"
+
+
+def test_the_sweep_reaches_every_bot_turn_however_many_matches_wait_on_people(
+    make_player: Callable[[str], Player], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Matches waiting on their human (seat 0 moves first) come before the
+    one where the bot is to move; each sweep reads the next few in turn."""
+    monkeypatch.setattr(runner_module, "SWEEP_LIMIT", 2)
+    monkeypatch.setattr(runner_module, "QUIET_BEFORE_SWEEP", timedelta(0))
+    players = [make_player(f"p{i}") for i in range(4)]
+    for player in players[:3]:
+        start_bot_match(player, "tictactoe", {}, 1)  # the human moves first
+    due = start_bot_match(players[3], "tictactoe", {}, 1, seat=1).match  # the bot moves first
+    found = [runner_module.due_turns() for _ in range(3)]
+    assert [(due["id"], due["seq"])] in found, found
 
 
 def test_two_processes_creating_a_level_s_bot_at_once_make_one() -> None:
