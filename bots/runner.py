@@ -215,8 +215,13 @@ def play(turn: Turn, move: MoveJson | None) -> str:
         return "accepted"
     if outcome.refusal.code in OVERTAKEN:
         logger.debug("bot %s in match %s was overtaken: %s", player.pk, turn.match_id, outcome.refusal.code)
-    else:
-        logger.warning("bot %s in match %s refused: %s", player.pk, turn.match_id, outcome.refusal.message)
+        return outcome.refusal.code
+    logger.warning("bot %s in match %s refused: %s", player.pk, turn.match_id, outcome.refusal.message)
+    if turn.fallback is not None and move != turn.fallback:
+        # A strategy's move the rules refuse (an engine's bug, a stale
+        # position) must not stall the bot: the sweep would ask it again
+        # and again. The random legal move comes from the rules themselves.
+        return play(Turn(turn.match_id, turn.player_id, turn.seq, turn.kind, None, None, None), turn.fallback)
     return outcome.refusal.code
 
 
@@ -384,8 +389,12 @@ class Runner:
             loop.call_soon_threadsafe(settle, None)
 
         pool = await loop.run_in_executor(self.executor, self.thinkers.pool)
-        pool.apply_async(think, (request,), callback=lambda value: loop.call_soon_threadsafe(settle, value),
-                         error_callback=failed)  # fmt: skip
+        try:
+            pool.apply_async(think, (request,), callback=lambda value: loop.call_soon_threadsafe(settle, value),
+                             error_callback=failed)  # fmt: skip
+        except ValueError:  # the pool was terminated (another decision overran) since we took it
+            logger.warning("bots: the thinking processes restarted under a decision; it falls back")
+            return None
         try:
             return await asyncio.wait_for(answer, request.budget + GRACE_SECONDS)
         except TimeoutError:

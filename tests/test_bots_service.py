@@ -271,6 +271,21 @@ async def test_a_decision_that_overruns_is_abandoned_for_a_random_move(
     await until(lambda: services.load_match(match_id).match["seq"] == 5, 15, "the next move, thought normally")
 
 
+async def test_a_move_the_rules_refuse_is_replaced_by_a_random_legal_one(
+    bots_here: None, make_player: Callable[[str], Player]
+) -> None:
+    """A strategy's illegal move does not stall the bot: it plays a random legal move instead."""
+    strategies.register_strategy("connect4", "tests.test_bots_slow_strategy:AlwaysIllegal")
+    try:
+        await runner.attach(listen=False)
+        human = await database_sync_to_async(make_player)("human")
+        match_id = (await database_sync_to_async(start_bot_match)(human, "connect4", {}, 2, seat=1)).match["id"]
+        await until(lambda: services.load_match(match_id).match["seq"] == 3, 15, "the bot's legal move instead")
+    finally:
+        strategies._by_game.pop("connect4", None)
+    assert await database_sync_to_async(events)(match_id) == [("join", 0), ("join", 1), ("move", 0)]
+
+
 async def test_the_clock_sweep_catches_up_with_a_turn_nobody_announced(
     bots_here: None, make_player: Callable[[str], Player]
 ) -> None:

@@ -1,5 +1,5 @@
-"""A strategy that never answers in time, for the runner's time-limit test
-(``tests/test_bots_service.py``). It lives in a module of its own, free of
+"""Strategies that misbehave (one never answers in time, one answers with an
+illegal move), for the runner's tests (``tests/test_bots_service.py``). It lives in a module of its own, free of
 Django, because the thinking process imports it by path. No tests here."""
 
 from __future__ import annotations
@@ -20,3 +20,12 @@ class NeverInTime:
     ) -> MoveJson | None:
         time.sleep(60)
         return None
+
+
+class AlwaysIllegal:
+    """Answers at once with a move no game accepts."""
+
+    def choose(
+        self, game: Game, state: State, seat: int, level: Level, rng: random.Random, deadline: float
+    ) -> MoveJson | None:
+        return {"column": 99}
