@@ -457,7 +457,8 @@ def bot_level(rating: float) -> int:
 
 def _play_the_computer(row: Seek, player: Player, now: datetime) -> int:
     """Start the seek's match against the computer; 1 if it started. A bot
-    that cannot play it (say, the game has no bot) is not asked again."""
+    that refuses it (say, the game is not played by two, or the player
+    already plays the computer in too many matches) is not asked again."""
     try:
         with transaction.atomic():
             started = start_bot_match(player, row.game, row.options, bot_level(row.rating), away=row.sockets > 0)
@@ -465,11 +466,11 @@ def _play_the_computer(row: Seek, player: Player, now: datetime) -> int:
             bot = Player.objects.get(pk=next(player_id for player_id in seats if player_id != player.pk))
             rating = _ratings([bot.pk], row.rating_pool)[0]
             _paired(row, started.match["id"], seats[player.pk], bot, rating, now)
-    except GameError as refusal:
+    except GameError as refusal:  # the computer will not play this seek: it waits for people from now on
         logger.warning("seek %s: no computer opponent (%s)", row.pk, refusal.message)
-    except Exception:
+        Seek.objects.filter(pk=row.pk).update(bot_after=None)
+    except Exception:  # a failure of the moment (the database, say): the next wave tries again
         logger.exception("seek %s: starting a match against the computer failed", row.pk)
     else:
         return 1
-    Seek.objects.filter(pk=row.pk).update(bot_after=None)
     return 0
