@@ -64,7 +64,8 @@ def get_player(request: HttpRequest, player_id: int) -> dict:
 def get_ratings(request: HttpRequest, query: Query[RatingsIn]) -> dict:
     """Several players' ratings in one pool (``?pool=&players=1,2``), or the
     ratings of a match's players in its pool (``?match=7``): what a page shows
-    beside names. An unrated player has the initial rating, provisional."""
+    beside names. An unrated player has the initial rating, provisional; an
+    id that is no player is left out."""
     rated: bool | None = None
     if query.match is not None:
         match = Match.objects.filter(pk=query.match).first()
@@ -75,9 +76,11 @@ def get_ratings(request: HttpRequest, query: Query[RatingsIn]) -> dict:
         rated = is_rated(match.options)
     elif query.pool is not None and query.players is not None:
         pool = _known_pool(query.pool)
-        players = [int(part) for part in query.players.split(",")]
-        if len(players) > MAX_PLAYERS:
+        asked = [int(part) for part in query.players.split(",")]
+        if len(asked) > MAX_PLAYERS:
             raise GameError(ErrorCode.BAD_REQUEST, f"at most {MAX_PLAYERS} players at once")
+        existing = set(Player.objects.filter(pk__in=asked).values_list("pk", flat=True))
+        players = [player for player in asked if player in existing]  # no rating for nobody
     else:
         raise GameError(ErrorCode.BAD_REQUEST, "give match, or pool and players")
     threshold = provisional_threshold()

@@ -235,7 +235,8 @@ def test_an_unknown_player_is_not_found(player_id: str) -> None:
 
 def test_ratings_of_players_in_a_pool(board: dict[str, Player], make_player: Callable[[str], Player]) -> None:
     zed = make_player("zed")
-    body = get(f"/api/ratings?pool=chess.blitz&players={board['ann'].pk},{zed.pk},{board['new'].pk}").json()
+    nobody = 999_999_999  # no such player: left out, not shown as a 1500 newcomer
+    body = get(f"/api/ratings?pool=chess.blitz&players={board['ann'].pk},{zed.pk},{nobody},{board['new'].pk}").json()
     assert body["pool"] == "chess.blitz" and body["rated"] is None
     assert body["ratings"] == [
         {"player": board["ann"].pk, "rating": 1900.0, "deviation": 80.0, "games": 20, "provisional": False},
