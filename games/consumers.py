@@ -200,6 +200,19 @@ class PlayerSocket(AsyncWebsocketConsumer):
     async def send_refusal(self, refusal: services.GameError, ref: Ref) -> None:
         await self.send_error(refusal.code, refusal.message, ref, getattr(refusal, "retry_after", None))
 
+    def decode(self, text_data: str | None, bytes_data: bytes | None) -> Any:
+        """A client frame's JSON, or :class:`BadMessage`: binary, over
+        ``GAMES_WS_MAX_MESSAGE_BYTES``, or unsafe (deep nesting, NUL...)."""
+        if text_data is None:
+            raise BadMessage("binary frames are not supported; send JSON text")
+        limit = settings.GAMES_WS_MAX_MESSAGE_BYTES
+        if len(text_data) > limit or len(text_data.encode()) > limit:
+            raise BadMessage(f"message larger than {limit} bytes")
+        try:
+            return inputs.loads(text_data)
+        except inputs.UnsafeInput as unsafe:
+            raise BadMessage(str(unsafe)) from None
+
 
 class ListeningSocket(PlayerSocket):
     """A socket the server only pushes to."""
@@ -271,17 +284,6 @@ class MatchConsumer(PlayerSocket):
             except quotas.RateLimited as limited:
                 limited.ref = message.ref
                 raise
-
-    def decode(self, text_data: str | None, bytes_data: bytes | None) -> Any:
-        if text_data is None:
-            raise BadMessage("binary frames are not supported; send JSON text")
-        limit = settings.GAMES_WS_MAX_MESSAGE_BYTES
-        if len(text_data) > limit or len(text_data.encode()) > limit:
-            raise BadMessage(f"message larger than {limit} bytes")
-        try:
-            return inputs.loads(text_data)
-        except inputs.UnsafeInput as unsafe:
-            raise BadMessage(str(unsafe)) from None
 
     async def on_move(self, message: MoveIn) -> None:
         await self.act(EventKind.MOVE, message.move, message.seq, message.ref)

@@ -4,7 +4,7 @@ with). Names end in ``In``: what comes in from a client."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, Union, get_args
 from urllib.parse import parse_qs
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, TypeAdapter, ValidationError
@@ -41,13 +41,6 @@ class ChatIn(ClientMessage):
     text: StrictStr
 
 
-AnyMessage = MoveIn | ResyncIn | ActionIn | ChatIn
-MESSAGE_TYPES: tuple[str, ...] = tuple(
-    kind for model in (MoveIn, ActionIn, ChatIn, ResyncIn) for kind in get_args(model.model_fields["type"].annotation)
-)
-_adapter: TypeAdapter = TypeAdapter(Annotated[AnyMessage, Field(discriminator="type")])
-
-
 class BadMessage(Exception):
     def __init__(self, message: str, ref: JsonRef = None) -> None:
         super().__init__(message)
@@ -55,22 +48,46 @@ class BadMessage(Exception):
         self.ref = ref
 
 
-def parse_client_message(raw: Any) -> AnyMessage:
-    """Validate one decoded JSON message, or raise :class:`BadMessage` saying what is wrong."""
-    if not isinstance(raw, dict):
-        raise BadMessage('a message is a JSON object with a "type"')
-    ref = raw.get("ref") if isinstance(raw.get("ref"), (str, int)) else None
-    kind = raw.get("type")
-    if kind not in MESSAGE_TYPES:
-        raise BadMessage(f"unknown message type {kind!r}; expected one of {', '.join(MESSAGE_TYPES)}", ref)
-    try:
-        return _adapter.validate_python(raw)
-    except ValidationError as invalid:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'message'}: {error['msg']}"
-            for error in invalid.errors()
+class MessageParser:
+    """Parses a socket's decoded JSON into one of its typed messages (a
+    union discriminated by ``type``), or raises :class:`BadMessage` saying
+    what is wrong: the unknown type, or each invalid field. Every socket
+    (the match's here, other apps' too) parses its messages with one."""
+
+    def __init__(self, *models: type[ClientMessage]) -> None:
+        self.types: tuple[str, ...] = tuple(
+            kind for model in models for kind in get_args(model.model_fields["type"].annotation)
         )
-        raise BadMessage(f"invalid {kind} message: {problems}", ref) from None
+        union: Any = Union[models]  # noqa: UP007 (built from a tuple; one model stays itself)
+        shape: Any = union if len(models) == 1 else Annotated[union, Field(discriminator="type")]
+        self.adapter: TypeAdapter = TypeAdapter(shape)
+
+    def __call__(self, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            raise BadMessage('a message is a JSON object with a "type"')
+        ref = raw.get("ref") if isinstance(raw.get("ref"), (str, int)) else None
+        kind = raw.get("type")
+        if kind not in self.types:
+            raise BadMessage(f"unknown message type {kind!r}; expected one of {', '.join(self.types)}", ref)
+        try:
+            return self.adapter.validate_python(raw)
+        except ValidationError as invalid:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'][1:]) or 'message'}: {error['msg']}"
+                for error in invalid.errors()
+            )
+            raise BadMessage(f"invalid {kind} message: {problems}", ref) from None
+
+
+AnyMessage = MoveIn | ResyncIn | ActionIn | ChatIn
+_match_messages = MessageParser(MoveIn, ActionIn, ChatIn, ResyncIn)
+MESSAGE_TYPES = _match_messages.types
+
+
+def parse_client_message(raw: Any) -> AnyMessage:
+    """The match socket's message, or :class:`BadMessage`."""
+    parsed: AnyMessage = _match_messages(raw)
+    return parsed
 
 
 PROTOCOLS = (1, 2)

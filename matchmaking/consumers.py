@@ -8,9 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
-from django.conf import settings
-
-from games import inputs, quotas
+from games import quotas
 from games.consumers import PlayerSocket
 from games.database_threads import on_database
 from games.engine.errors import ErrorCode, GameError
@@ -63,17 +61,6 @@ class QueueConsumer(PlayerSocket):
             await self.handlers[type(message)](self, message)
         except GameError as refusal:
             await self.send_refusal(refusal, message.ref)
-
-    def decode(self, text_data: str | None, bytes_data: bytes | None) -> Any:
-        if text_data is None:
-            raise BadMessage("binary frames are not supported; send JSON text")
-        limit = settings.GAMES_WS_MAX_MESSAGE_BYTES
-        if len(text_data) > limit or len(text_data.encode()) > limit:
-            raise BadMessage(f"message larger than {limit} bytes")
-        try:
-            return inputs.loads(text_data)
-        except inputs.UnsafeInput as unsafe:
-            raise BadMessage(str(unsafe)) from None
 
     async def on_seek(self, message: SeekIn) -> None:
         assert self.player is not None

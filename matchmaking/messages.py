@@ -3,11 +3,11 @@ messages with pydantic, as ``games.messages`` parses the match socket's."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictInt, StrictStr, TypeAdapter, ValidationError
+from pydantic import Field, StrictInt, StrictStr
 
-from games.messages import BadMessage, ClientMessage
+from games.messages import ClientMessage, MessageParser
 from matchmaking.services import MAX_BOT_AFTER
 
 
@@ -29,26 +29,4 @@ class CancelIn(ClientMessage):
 
 
 QueueMessage = SeekIn | CancelIn
-MESSAGE_TYPES: tuple[str, ...] = tuple(
-    kind for model in (SeekIn, CancelIn) for kind in get_args(model.model_fields["type"].annotation)
-)
-_adapter: TypeAdapter = TypeAdapter(Annotated[QueueMessage, Field(discriminator="type")])
-
-
-def parse_queue_message(raw: Any) -> QueueMessage:
-    """Validate one decoded JSON message, or raise :class:`BadMessage` saying what is wrong."""
-    if not isinstance(raw, dict):
-        raise BadMessage('a message is a JSON object with a "type"')
-    ref = raw.get("ref") if isinstance(raw.get("ref"), (str, int)) else None
-    kind = raw.get("type")
-    if kind not in MESSAGE_TYPES:
-        raise BadMessage(f"unknown message type {kind!r}; expected one of {', '.join(MESSAGE_TYPES)}", ref)
-    try:
-        parsed: QueueMessage = _adapter.validate_python(raw)
-    except ValidationError as invalid:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'][1:]) or 'message'}: {error['msg']}"
-            for error in invalid.errors()
-        )
-        raise BadMessage(f"invalid {kind} message: {problems}", ref) from None
-    return parsed
+parse_queue_message = MessageParser(SeekIn, CancelIn)
