@@ -14,10 +14,8 @@ from django.db import IntegrityError, transaction
 from bots.levels import LEVELS, get_level
 from bots.models import Bot
 from games import services
-from games.engine import InvalidOptions, UnknownGame, get_game
 from games.engine.errors import ErrorCode, GameError
 from games.engine.match import Status
-from games.engine.options import validate_options
 from games.models import Match, Player, Seat
 from games.outcomes import Current
 
@@ -84,16 +82,7 @@ def start_bot_match(
     range, or a game not played by exactly two). ``away``: the player
     counts as gone until their first socket opens (quick play over a
     socket: see ``games.services.start_match``)."""
-    try:
-        rules = get_game(game)
-    except UnknownGame:
-        raise GameError(ErrorCode.UNKNOWN_GAME, f"unknown game {game!r}") from None
-    if not rules.min_players <= 2 <= rules.max_players:
-        raise GameError(ErrorCode.INVALID_OPTIONS, f"{rules.slug} is not played by two, so not against the computer")
-    try:
-        valid = validate_options(rules.slug, options or {})
-    except InvalidOptions as problem:
-        raise GameError(ErrorCode.INVALID_OPTIONS, str(problem)) from None
+    slug, valid, _ = services.match_terms(game, options, seats=2)
     if seat is not None and seat not in (0, 1):
         raise GameError(ErrorCode.INVALID_OPTIONS, "seat must be 0 or 1")
     bot = bot_player(level)
@@ -102,7 +91,7 @@ def start_bot_match(
     players = [bot, player] if seat == 1 else [player, bot]
     with transaction.atomic():
         _check_bot_matches(player)
-        return services.start_match(players, rules.slug, valid, away=[player] if away else [])
+        return services.start_match(players, slug, valid, away=[player] if away else [])
 
 
 def _check_bot_matches(player: Player) -> None:

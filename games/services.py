@@ -268,10 +268,11 @@ def start_match(
     return locked.current()
 
 
-def create_match(
-    player: Player, game_slug: str, options: dict[str, Any] | None = None, seats: int | None = None
-) -> Current:
-    """A new match of ``game_slug``, the creator in seat 0."""
+def match_terms(game_slug: str, options: Any, seats: int | None = None) -> tuple[str, dict[str, Any], int]:
+    """The game's slug, the options to store and the number of seats of a new
+    match (``seats``: the game's fewest when ``None``), or the house's
+    refusal: ``unknown_game``, ``invalid_options``. Every way of starting a
+    match (creation, quick play, the computer) checks its terms here."""
     try:
         game = get_game(game_slug)
     except UnknownGame:
@@ -282,12 +283,19 @@ def create_match(
             ErrorCode.INVALID_OPTIONS, f"{game.slug} is played by {game.min_players} to {game.max_players} players"
         )
     try:
-        valid = validate_options(game.slug, options or {})
+        return game.slug, validate_options(game.slug, options or {}), seat_count
     except InvalidOptions as problem:
         raise GameError(ErrorCode.INVALID_OPTIONS, str(problem)) from None
+
+
+def create_match(
+    player: Player, game_slug: str, options: dict[str, Any] | None = None, seats: int | None = None
+) -> Current:
+    """A new match of ``game_slug``, the creator in seat 0."""
+    slug, valid, seat_count = match_terms(game_slug, options, seats)
     with transaction.atomic():
         _check_open_matches(player)
-        locked = _new_match(game.slug, valid, seat_count, player)
+        locked = _new_match(slug, valid, seat_count, player)
         locked.seat_player(player, 0)
         return locked.current()
 

@@ -37,10 +37,8 @@ from django.utils import timezone
 from bots.services import start_bot_match
 from games import services as games
 from games.broadcast import send_to_group
-from games.engine import InvalidOptions, UnknownGame, get_game
 from games.engine.clocks import format_time
 from games.engine.errors import ErrorCode, GameError
-from games.engine.options import validate_options
 from games.models import Player
 from matchmaking.models import POOL_LENGTH, Seek
 from matchmaking.pairing import Candidate, pair_wave
@@ -102,19 +100,10 @@ def prepare(game: str, options: Any) -> tuple[dict[str, Any], str]:
     """The validated options and the pool of a seek, or the house's refusal
     (``unknown_game``, ``invalid_options``). Casual is the absence of
     ``rated``, so ``{"rated": false}`` and ``{}`` seek in one pool."""
-    try:
-        rules = get_game(game)
-    except UnknownGame:
-        raise GameError(ErrorCode.UNKNOWN_GAME, f"unknown game {game!r}") from None
-    if not rules.min_players <= 2 <= rules.max_players:
-        raise GameError(ErrorCode.INVALID_OPTIONS, f"{rules.slug} is not played by two, so not in quick play")
-    try:
-        valid = validate_options(rules.slug, options)
-    except InvalidOptions as problem:
-        raise GameError(ErrorCode.INVALID_OPTIONS, str(problem)) from None
+    slug, valid, _ = games.match_terms(game, options, seats=2)
     if valid.get("rated") is False:
         del valid["rated"]
-    pool = pool_key(rules.slug, valid)
+    pool = pool_key(slug, valid)
     if len(pool) > POOL_LENGTH:
         raise GameError(
             ErrorCode.INVALID_OPTIONS, f"options too long for quick play (at most {POOL_LENGTH} characters)"
