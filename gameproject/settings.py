@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "ratings",
     "bots",
     "matchmaking",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -285,6 +286,40 @@ MATCHMAKING_BOT_AFTER_SECONDS = int(os.environ.get("MATCHMAKING_BOT_AFTER_SECOND
 # possible match against the computer, is refused as too_many_open_matches).
 MATCHMAKING_MAX_SEEKS_PER_PLAYER = int(os.environ.get("MATCHMAKING_MAX_SEEKS_PER_PLAYER", 3))
 # --- end matchmaking ---
+
+# --- outgoing webhooks (the webhooks app; see the README's Outgoing webhooks section) ---
+# Endpoints may use plain http only where this is on (local development); the
+# embedded default allows it, production needs https.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG or EMBEDDED)
+# Networks (CIDR, comma-separated) an endpoint may resolve to even though they
+# are private, loopback or link-local; empty: only public addresses.
+WEBHOOKS_ALLOWED_NETWORKS = env_list("WEBHOOKS_ALLOWED_NETWORKS")
+# Seconds one attempt may take (connect, send, answer) before it fails.
+WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", 15))
+# A sender claims a delivery for this long; if it dies, another sender takes
+# the delivery over once the claim lapses. Longer than an attempt can take.
+WEBHOOKS_CLAIM_SECONDS = float(os.environ.get("WEBHOOKS_CLAIM_SECONDS", WEBHOOKS_TIMEOUT_SECONDS + 45))
+# Seconds to wait before each attempt (Standard Webhooks' schedule); each
+# delay after the first gets up to 10% of jitter.
+WEBHOOKS_RETRY_SCHEDULE = [
+    float(value) for value in env_list("WEBHOOKS_RETRY_SCHEDULE", "0,5,300,1800,7200,18000,36000,36000")
+]
+# An endpoint whose every attempt has failed for this long is disabled and
+# flagged to staff (5 days).
+WEBHOOKS_DISABLE_AFTER_SECONDS = float(os.environ.get("WEBHOOKS_DISABLE_AFTER_SECONDS", 5 * 24 * 3600))
+# Attempts one sender process has in flight at once, and at most per endpoint
+# (so a slow endpoint cannot take every slot).
+WEBHOOKS_CONCURRENCY = int(os.environ.get("WEBHOOKS_CONCURRENCY", 32))
+WEBHOOKS_CONCURRENCY_PER_ENDPOINT = int(os.environ.get("WEBHOOKS_CONCURRENCY_PER_ENDPOINT", 4))
+# How long a rotated secret keeps signing beside the new one (24 h).
+WEBHOOKS_SECRET_OVERLAP_SECONDS = float(os.environ.get("WEBHOOKS_SECRET_OVERLAP_SECONDS", 24 * 3600))
+# Seconds between a sender's checks for due retries (new messages wake it at once).
+WEBHOOKS_POLL_SECONDS = float(os.environ.get("WEBHOOKS_POLL_SECONDS", 1))
+# Messages (and their attempts) older than this many days are deleted.
+WEBHOOKS_RETENTION_DAYS = int(os.environ.get("WEBHOOKS_RETENTION_DAYS", 30))
+# Webhooks are sent by the server process (the embedded default) or by the worker.
+WEBHOOKS_IN_PROCESS = env_bool("WEBHOOKS_IN_PROCESS", GAMES_CLOCK_IN_PROCESS)
+# --- end outgoing webhooks ---
 
 # The gateway named in an entry's payment instructions ("stripe", or the slug
 # of a Standard Webhooks provider configured with PAYMENTS_<SLUG>_WEBHOOK_SECRET).
