@@ -4,11 +4,18 @@ default, where no separate worker could reach the in-memory layer).
 
 They start with the first HTTP request or socket the process serves (daphne
 has no lifespan events), so a restarted server flags overdue matches as soon
-as anyone talks to it, even over HTTP only."""
+as anyone talks to it, even over HTTP only.
+
+Other apps add loops of their own with :func:`run_beside` (from their
+``AppConfig.ready``), without the engine knowing them: the worker
+(``manage.py runclock``) runs every registered loop beside the clock, and a
+server process runs those whose ``in_process()`` says so."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +25,33 @@ from games.lifecycle import watch_for_shutdown
 from games.presence import run_heartbeat
 
 _started: dict[asyncio.AbstractEventLoop, list[asyncio.Task]] = {}
+
+LoopFactory = Callable[[asyncio.Event | None], Coroutine[Any, Any, None]]
+
+
+@dataclass(frozen=True)
+class BesideLoop:
+    """A loop another app runs beside the clock: ``factory(stop)`` returns
+    the coroutine, which runs until ``stop`` is set (or it is cancelled)."""
+
+    name: str
+    factory: LoopFactory
+    in_process: Callable[[], bool]
+
+
+_beside: dict[str, BesideLoop] = {}
+
+
+def run_beside(name: str, factory: LoopFactory, in_process: Callable[[], bool]) -> None:
+    """Register a background loop under ``name`` (registering a name again
+    replaces it): the worker always runs it; a server process runs it too
+    when ``in_process()`` is true as its loops start."""
+    _beside[name] = BesideLoop(name, factory, in_process)
+
+
+def beside_loops() -> list[BesideLoop]:
+    """Every registered loop, in the order registered."""
+    return list(_beside.values())
 
 
 def ensure_started() -> None:
@@ -29,6 +63,7 @@ def ensure_started() -> None:
     tasks = [loop.create_task(run_heartbeat(settings.GAMES_HEARTBEAT_SECONDS))]
     if settings.GAMES_CLOCK_IN_PROCESS:
         tasks.append(loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS)))
+    tasks.extend(loop.create_task(beside.factory(None)) for beside in beside_loops() if beside.in_process())
     _started[loop] = tasks
 
 

@@ -199,7 +199,7 @@ class _Locked:
         if event_logged.receivers:
             event_logged.send(sender=Match, match=self.row, data=after, event=event)
         if before["status"] != after["status"] or before["seq"] == 0:
-            match_status_changed.send(sender=Match, match=self.row)
+            match_status_changed.send(sender=Match, match=self.row, data=after, previous=before["status"])
             if Status(after["status"]).over:
                 match_ended.send(sender=Match, match=self.row, data=after)
         return step

@@ -22,5 +22,7 @@ match_ending = Signal()
 event_logged = Signal()
 
 # Sent with ``match`` when a match is created, fills up or ends (its status
-# changes), inside the transaction that changed it.
+# changes), inside the transaction that changed it; ``data`` is the match
+# after the event and ``previous`` its status before (on a match's first
+# event, its creation, it is sent even when the status stays the same).
 match_status_changed = Signal()

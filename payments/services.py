@@ -5,18 +5,65 @@ Each function returns the delivery's outcome (``processed`` or ``flagged``)
 and a note for staff. Every decision is taken under the tournament's row
 lock, so however many payments race for the last place, at most
 ``capacity`` entries are ever confirmed.
+
+Other apps hear of the results through signals sent in the same
+transaction: ``tournaments.signals.entry_confirmed`` when a payment confirms
+an entry, and :data:`entry_flagged` (sent by the webhook views, which know
+the delivery) when a delivery is processed as ``flagged``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.dispatch import Signal
 from django.utils import timezone
 
 from payments.models import PaymentEvent
 from tournaments.models import Entry
 from tournaments.services import changed, confirmed_count, lock_tournament
+from tournaments.signals import entry_confirmed
 
 Outcome = tuple[str, str]
 PROCESSED, FLAGGED = PaymentEvent.Outcome.PROCESSED, PaymentEvent.Outcome.FLAGGED
+
+# Sent with ``payment`` (the PaymentEvent being processed), ``entry`` (the
+# entry the payment concerns, or None when it matches none) and ``reason``
+# (the note for staff) when a delivery is processed with the ``flagged``
+# outcome, inside the transaction that processed it.
+entry_flagged = Signal()
+
+
+@dataclass
+class Decision:
+    """What the decisions taken while processing one delivery concern: the
+    entry, once one is found (``entry_flagged`` names it)."""
+
+    entry: Entry | None = None
+
+
+_decision: ContextVar[Decision | None] = ContextVar("payments_decision", default=None)
+
+
+@contextmanager
+def deciding() -> Iterator[Decision]:
+    """Collect, for the caller, which entry the decisions taken inside concern.
+    The decisions keep returning plain outcomes; this only records the entry."""
+    decision = Decision()
+    token = _decision.set(decision)
+    try:
+        yield decision
+    finally:
+        _decision.reset(token)
+
+
+def _concerns(entry: Entry) -> None:
+    decision = _decision.get()
+    if decision is not None:
+        decision.entry = entry
 
 
 def payment_succeeded(reference: str, amount: int, currency: str, payment_intent: str | None = None) -> Outcome:
@@ -25,6 +72,7 @@ def payment_succeeded(reference: str, amount: int, currency: str, payment_intent
         return FLAGGED, f"no entry has the reference {reference!r}"
     tournament = lock_tournament(entry.tournament_id)
     entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    _concerns(entry)
     if entry.status == Entry.Status.CONFIRMED:
         return PROCESSED, "entry already confirmed"
     entry.amount_paid, entry.currency_paid = amount, currency.lower()
@@ -45,6 +93,7 @@ def payment_succeeded(reference: str, amount: int, currency: str, payment_intent
     entry.save()
     changed(tournament)
     if entry.status == Entry.Status.CONFIRMED:
+        entry_confirmed.send(sender=Entry, entry=entry, tournament=tournament)
         return PROCESSED, "entry confirmed"
     return FLAGGED, entry.note
 
@@ -54,7 +103,12 @@ def payment_pending(reference: str, payment_intent: str | None, note: str) -> Ou
     updated = Entry.objects.filter(client_reference_id=reference, status=Entry.Status.PENDING_PAYMENT).update(
         payment_intent=payment_intent, note=note
     )
-    return (PROCESSED, note) if updated else (FLAGGED, f"no pending entry has the reference {reference!r}")
+    if updated:
+        return PROCESSED, note
+    entry = Entry.objects.filter(client_reference_id=reference).first()
+    if entry is not None:
+        _concerns(entry)
+    return FLAGGED, f"no pending entry has the reference {reference!r}"
 
 
 def payment_refunded(*, reference: str | None = None, payment_intent: str | None = None) -> Outcome:
@@ -71,6 +125,7 @@ def payment_refunded(*, reference: str | None = None, payment_intent: str | None
         return FLAGGED, f"no entry matches the refund ({reference or payment_intent})"
     tournament = lock_tournament(entry.tournament_id)
     entry = Entry.objects.select_for_update().get(pk=entry.pk)
+    _concerns(entry)
     entry.status = Entry.Status.REFUNDED
     entry.note = "" if tournament.status == tournament.Status.REGISTRATION else f"refunded while {tournament.status}"
     entry.save()

@@ -341,15 +341,21 @@ def _outcome(event: PaymentEvent, handlers: dict[str, Handler]) -> tuple[str, st
 
 def process(event_pk: int, handlers: dict[str, Handler]) -> JsonResponse:
     """Process a stored delivery once, under its row lock (also used by the
-    admin's reprocess action)."""
+    admin's reprocess action). A ``flagged`` outcome sends
+    ``services.entry_flagged`` in the same transaction."""
     try:
         with transaction.atomic():
             event = PaymentEvent.objects.select_for_update().get(pk=event_pk)
             if event.outcome in FINAL_OUTCOMES:
                 return _reply(200, "duplicate", f"event {event.event_id} was already {event.outcome}")
-            outcome, note = _outcome(event, handlers)
+            with services.deciding() as decision:
+                outcome, note = _outcome(event, handlers)
             event.outcome, event.error, event.processed_at = outcome, storable(note), timezone.now()
             event.save(update_fields=["outcome", "error", "processed_at"])
+            if outcome == Outcome.FLAGGED:
+                services.entry_flagged.send(
+                    sender=PaymentEvent, payment=event, entry=decision.entry, reason=event.error
+                )
     except Exception:
         logger.exception("processing payment event %s failed", event_pk)
         PaymentEvent.objects.filter(pk=event_pk).update(

@@ -17,7 +17,9 @@ Bracket rules (documented in the README):
 
 The engine tells this module a match ended through ``games.signals.match_ended``
 (connected in ``TournamentsConfig.ready``); the clock loop runs
-:func:`start_due` every sweep (registered there too).
+:func:`start_due` every sweep (registered there too). This module tells
+other apps of its changes through ``tournaments.signals``, inside the
+transaction that makes each one.
 """
 
 from __future__ import annotations
@@ -40,6 +42,13 @@ from games.models import Match, Player
 from ratings.pools import pool_for
 from ratings.services import ratings_of
 from tournaments.models import BracketMatch, Entry, Pairing, Tournament
+from tournaments.signals import (
+    entry_confirmed,
+    tournament_cancelled,
+    tournament_finished,
+    tournament_match_ready,
+    tournament_started,
+)
 
 CURRENCY_LENGTH = 3
 
@@ -214,6 +223,8 @@ def enter(tournament_id: int, player: Player) -> Entry:
             client_reference_id=f"entry_{secrets.token_urlsafe(18)}",
             confirmed_at=timezone.now() if free else None,
         )
+        if free:
+            entry_confirmed.send(sender=Entry, entry=entry, tournament=tournament)
         changed(tournament)
     return entry
 
@@ -235,9 +246,11 @@ def start(tournament_id: int) -> Tournament:
             tournament.entries.filter(status=Entry.Status.CONFIRMED, amount_paid__gt=0).update(
                 status=Entry.Status.REFUND_DUE, note="tournament cancelled: too few players"
             )
+            tournament_cancelled.send(sender=Tournament, tournament=tournament, reason="too_few_players")
             changed(tournament)
             return tournament
         tournament.status = Tournament.Status.RUNNING
+        tournament_started.send(sender=Tournament, tournament=tournament)
         _build_bracket(tournament, by_rating(tournament, confirmed))
         changed(tournament)
     return tournament
@@ -285,6 +298,7 @@ def _play(tournament: Tournament, pairing: Pairing, entries: list[Entry]) -> Non
     players = [entry.player for entry in entries]
     started = services.start_match(players, tournament.game, tournament.options)
     BracketMatch.objects.create(match_id=started.match["id"], pairing=pairing)
+    tournament_match_ready.send(sender=Tournament, tournament=tournament, pairing=pairing, match=started.match)
     _write_previous_release_link(started.match["id"], pairing.pk)
     for seat, player in enumerate(players):
         message = match_ready_broadcast(tournament.pk, started, seat)
@@ -299,6 +313,7 @@ def _advance(tournament: Tournament, pairing: Pairing, winner: Entry) -> None:
         tournament.status = Tournament.Status.FINISHED
         tournament.winner = winner.player
         tournament.finished_at = timezone.now()
+        tournament_finished.send(sender=Tournament, tournament=tournament)
         return
     if pairing.slot % 2 == 0:
         following.entry_a = winner

@@ -65,7 +65,7 @@ def resolve(url: str) -> list[IPAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as problem:
         raise RefusedURL(f"the host {host!r} does not resolve: {problem}") from None
-    addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+    addresses = list(dict.fromkeys(ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos))
     refused = [address for address in addresses if not is_permitted(address)]
     if refused:
         raise RefusedURL(

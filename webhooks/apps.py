@@ -1,4 +1,7 @@
+import asyncio
+
 from django.apps import AppConfig
+from django.conf import settings
 
 
 class WebhooksConfig(AppConfig):
@@ -14,3 +17,13 @@ class WebhooksConfig(AppConfig):
         from webhooks.api import router
 
         mount(router)
+        from games.background import run_beside
+
+        run_beside("webhook sender", _run_sender, lambda: settings.WEBHOOKS_IN_PROCESS)
+
+
+async def _run_sender(stop: asyncio.Event | None) -> None:
+    """The sender loop, imported only when a process runs it."""
+    from webhooks.sender import run_sender
+
+    await run_sender(stop)

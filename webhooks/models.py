@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -55,7 +55,7 @@ class Endpoint(models.Model):
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
 
-    def signing_secrets(self, now=None) -> list[str]:
+    def signing_secrets(self, now: datetime | None = None) -> list[str]:
         """Every secret that signs now: the current one and those rotated
         out less than the overlap ago (newest first)."""
         now = now or timezone.now()

@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     ILLEGAL_MOVE = "illegal_move"
     TOO_MANY_OPEN_MATCHES = "too_many_open_matches"
     RATE_LIMITED = "rate_limited"
+    REFUSED_URL = "refused_url"
 
     @property
     def http_status(self) -> int:
@@ -70,6 +71,7 @@ HTTP_STATUS: dict[ErrorCode, int] = {
     ErrorCode.ILLEGAL_MOVE: 422,
     ErrorCode.TOO_MANY_OPEN_MATCHES: 429,
     ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.REFUSED_URL: 400,
 }
 
 

@@ -4,11 +4,15 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from games.background import beside_loops
 from games.clock import run_clock, settle_due
 
 
 class Command(BaseCommand):
-    help = "Apply clock flags, move timeouts and abandonments as their deadlines pass (the Procfile's worker)."
+    help = (
+        "Apply clock flags, move timeouts and abandonments as their deadlines pass, and run the loops other "
+        "apps register beside the clock (the Procfile's worker)."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -27,6 +31,9 @@ class Command(BaseCommand):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
+        loops = beside_loops()
         self.stdout.write(f"clock worker: checking deadlines every {poll}s", ending="\n")
+        for beside in loops:
+            self.stdout.write(f"clock worker: also running the {beside.name}", ending="\n")
         self.stdout.flush()
-        await run_clock(poll, stop)
+        await asyncio.gather(run_clock(poll, stop), *(beside.factory(stop) for beside in loops))

@@ -1,0 +1,334 @@
+"""The database side of sending: claiming due deliveries, recording attempts,
+and deleting old messages. Synchronous; the sender runs it on threads.
+
+Any number of senders (the worker's, each server process's in the embedded
+default, ``manage.py sendwebhooks``) may run at once. A sender *claims* a
+delivery before posting it: ``claimed_by`` names the sender and
+``claimed_until`` says when the claim lapses (``WEBHOOKS_CLAIM_SECONDS``), so
+a delivery whose sender died is taken over once its claim lapses and nothing
+is lost. Claiming locks the candidate rows with ``SKIP LOCKED`` on PostgreSQL
+(two senders never wait for nor take each other's rows), then sets the claim
+with an UPDATE conditioned on the claim still being free; on SQLite, where
+``SKIP LOCKED`` does not exist, the IMMEDIATE transaction serialises the
+claimers instead. The endpoint rows are locked too (``FOR NO KEY UPDATE``,
+which does not block the transactions that add deliveries), so senders
+claiming for one endpoint take turns and its in-flight limit
+(``WEBHOOKS_CONCURRENCY_PER_ENDPOINT``) holds across every sender.
+
+Recording is fenced by the claim: a sender whose claim lapsed and was taken
+over stores its attempt but no longer changes the delivery.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from webhooks.models import Attempt, Delivery, Endpoint, Message
+
+logger = logging.getLogger(__name__)
+
+EXCERPT_CHARS = 1000
+ERROR_CHARS = 300
+JITTER = 0.1
+MAX_RETRY_AFTER_SECONDS = 24 * 3600
+PRUNE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class ClaimedDelivery:
+    """What a sender needs to make one attempt, and the claim it holds."""
+
+    delivery_id: int
+    message_id: str
+    message_type: str
+    body: str
+    message_created_at: datetime
+    endpoint_id: int
+    url: str
+    secrets: list[str]
+    attempts: int
+    claimed_by: str
+    claimed_until: datetime
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to: a status code (any answer), or an error
+    (no answer: refused address, connection failure, timeout)."""
+
+    at: datetime
+    duration_ms: int
+    status_code: int | None = None
+    excerpt: str = ""
+    error: str = ""
+    retry_after: str | None = field(default=None, repr=False)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+# --- claiming ------------------------------------------------------------------
+
+
+def _unclaimed(now: datetime) -> Q:
+    return Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+
+
+def _due(now: datetime) -> QuerySet[Delivery]:
+    return Delivery.objects.filter(
+        _unclaimed(now), status=Delivery.Status.PENDING, next_attempt_at__lte=now, endpoint__enabled=True
+    )
+
+
+def _endpoints_with_due_work(now: datetime) -> list[int]:
+    """Endpoints that have due deliveries, the longest-waiting first."""
+    rows = _due(now).values("endpoint_id").annotate(oldest=Min("next_attempt_at")).order_by("oldest", "endpoint_id")
+    return [row["endpoint_id"] for row in rows]
+
+
+def _lock_endpoints(endpoint_ids: list[int]) -> list[int]:
+    """The endpoints of ``endpoint_ids`` no other sender is claiming for right
+    now (PostgreSQL; on SQLite the transaction's write lock already keeps
+    claimers apart), in the order given."""
+    if connection.vendor != "postgresql":
+        return endpoint_ids
+    locked = set(
+        Endpoint.objects.filter(pk__in=endpoint_ids, enabled=True)
+        .select_for_update(skip_locked=True, no_key=True)
+        .values_list("pk", flat=True)
+    )
+    return [endpoint_id for endpoint_id in endpoint_ids if endpoint_id in locked]
+
+
+def _in_flight(endpoint_ids: list[int], now: datetime) -> dict[int, int]:
+    """How many deliveries of each endpoint are claimed and not lapsed."""
+    rows = (
+        Delivery.objects.filter(endpoint_id__in=endpoint_ids, status=Delivery.Status.PENDING, claimed_until__gt=now)
+        .values("endpoint_id")
+        .annotate(count=Count("pk"))
+    )
+    return {row["endpoint_id"]: row["count"] for row in rows}
+
+
+def _choose(now: datetime, limit: int) -> list[int]:
+    """Due deliveries to claim, at most ``limit``, none beyond an endpoint's
+    in-flight limit; each endpoint's oldest first. Inside the claim's
+    transaction."""
+    endpoint_ids = _lock_endpoints(_endpoints_with_due_work(now))
+    in_flight = _in_flight(endpoint_ids, now)
+    chosen: list[int] = []
+    for endpoint_id in endpoint_ids:
+        room = min(settings.WEBHOOKS_CONCURRENCY_PER_ENDPOINT - in_flight.get(endpoint_id, 0), limit - len(chosen))
+        if room <= 0:
+            continue
+        rows = (
+            _due(now)
+            .filter(endpoint_id=endpoint_id)
+            .select_for_update(skip_locked=True, of=("self",))
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", flat=True)[:room]
+        )
+        chosen.extend(rows)
+        if len(chosen) >= limit:
+            break
+    return chosen
+
+
+def claim(sender_id: str, limit: int) -> list[ClaimedDelivery]:
+    """Claim up to ``limit`` due deliveries for ``sender_id`` (at most 40
+    characters) until ``WEBHOOKS_CLAIM_SECONDS`` from now."""
+    if limit <= 0 or not _due(timezone.now()).exists():  # the common case, without a write transaction
+        return []
+    with transaction.atomic():
+        now = timezone.now()  # after BEGIN, which on SQLite may have waited for the write lock
+        until = now + timedelta(seconds=settings.WEBHOOKS_CLAIM_SECONDS)
+        chosen = _choose(now, limit)
+        if not chosen:
+            return []
+        Delivery.objects.filter(_unclaimed(now), pk__in=chosen, status=Delivery.Status.PENDING).update(
+            claimed_by=sender_id, claimed_until=until
+        )
+    held = Delivery.objects.filter(pk__in=chosen, claimed_by=sender_id, claimed_until=until)
+    return _claimed(held.select_related("message", "endpoint").order_by("next_attempt_at", "pk"), now)
+
+
+def _claimed(deliveries: Iterable[Delivery], now: datetime) -> list[ClaimedDelivery]:
+    secrets: dict[int, list[str]] = {}
+    claimed = []
+    for delivery in deliveries:
+        endpoint, message = delivery.endpoint, delivery.message
+        if endpoint.pk not in secrets:
+            secrets[endpoint.pk] = endpoint.signing_secrets(now)
+        assert delivery.claimed_until is not None
+        claimed.append(
+            ClaimedDelivery(
+                delivery_id=delivery.pk,
+                message_id=message.pk,
+                message_type=message.type,
+                body=message.body,
+                message_created_at=message.created_at,
+                endpoint_id=endpoint.pk,
+                url=endpoint.url,
+                secrets=secrets[endpoint.pk],
+                attempts=delivery.attempts,
+                claimed_by=delivery.claimed_by,
+                claimed_until=delivery.claimed_until,
+            )
+        )
+    return claimed
+
+
+# --- recording -----------------------------------------------------------------
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A ``Retry-After`` header (seconds, or an HTTP date) as seconds from
+    ``now``; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        return None
+    return max(0.0, (moment - now).total_seconds())
+
+
+def next_delay(attempts_made: int, outcome: Outcome) -> float | None:
+    """Seconds until the next attempt after ``attempts_made`` attempts, the
+    last of which failed with ``outcome``; None when the schedule is over.
+    Each delay gets up to 10% of jitter, so the retries of many deliveries
+    that failed together (an endpoint that was down) do not arrive together.
+    A 429 or 503 with ``Retry-After`` waits at least that long (capped at 24 h)."""
+    schedule = settings.WEBHOOKS_RETRY_SCHEDULE
+    if attempts_made >= len(schedule):
+        return None
+    delay = schedule[attempts_made] * (1 + random.uniform(0, JITTER))
+    if outcome.status_code in (429, 503):
+        asked = retry_after_seconds(outcome.retry_after, outcome.at)
+        if asked is not None:
+            delay = max(delay, min(asked, MAX_RETRY_AFTER_SECONDS))
+    return delay
+
+
+def _bounded(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, without NUL (PostgreSQL's text holds none)."""
+    return text.replace("\x00", "")[:limit]
+
+
+def record(claimed: ClaimedDelivery, outcome: Outcome) -> Attempt | None:
+    """Store the attempt and move the delivery on (succeeded, retried later,
+    or failed), if this sender still holds its claim. Returns the attempt,
+    or None when the delivery is gone (its message was deleted meanwhile)."""
+    with transaction.atomic():
+        if not Delivery.objects.select_for_update().filter(pk=claimed.delivery_id).values_list("pk").first():
+            return None
+        attempt = Attempt.objects.create(
+            delivery_id=claimed.delivery_id,
+            endpoint_id=claimed.endpoint_id,
+            message_id=claimed.message_id,
+            at=outcome.at,
+            succeeded=outcome.succeeded,
+            status_code=outcome.status_code,
+            response_excerpt=_bounded(outcome.excerpt, EXCERPT_CHARS),
+            duration_ms=max(0, outcome.duration_ms),
+            error=_bounded(outcome.error, ERROR_CHARS),
+        )
+        held = Delivery.objects.filter(
+            pk=claimed.delivery_id,
+            status=Delivery.Status.PENDING,
+            claimed_by=claimed.claimed_by,
+            claimed_until=claimed.claimed_until,
+        )
+        if outcome.succeeded:
+            _succeeded(held, claimed)
+        else:
+            _failed(held, claimed, outcome)
+    return attempt
+
+
+def _succeeded(held: QuerySet[Delivery], claimed: ClaimedDelivery) -> None:
+    now = timezone.now()
+    if held.update(
+        status=Delivery.Status.SUCCEEDED,
+        attempts=claimed.attempts + 1,
+        finished_at=now,
+        next_attempt_at=None,
+        claimed_until=None,
+    ):
+        Endpoint.objects.filter(pk=claimed.endpoint_id, failing_since__isnull=False).update(failing_since=None)
+
+
+def _failed(held: QuerySet[Delivery], claimed: ClaimedDelivery, outcome: Outcome) -> None:
+    now = timezone.now()
+    attempts = claimed.attempts + 1
+    if outcome.status_code == 410:
+        if held.update(status=Delivery.Status.FAILED, attempts=attempts, finished_at=now, claimed_until=None):
+            _disable(claimed.endpoint_id, Q(), "the endpoint answered 410 Gone")
+        return
+    delay = next_delay(attempts, outcome)
+    if delay is None:
+        changed = held.update(status=Delivery.Status.FAILED, attempts=attempts, finished_at=now, claimed_until=None)
+    else:
+        retry_at = now + timedelta(seconds=delay)
+        changed = held.update(attempts=attempts, next_attempt_at=retry_at, claimed_until=None)
+    if changed:
+        _note_failure(claimed.endpoint_id, outcome.at, now)
+
+
+def _note_failure(endpoint_id: int, at: datetime, now: datetime) -> None:
+    """Remember when the endpoint started failing; disable it once every
+    attempt has failed for ``WEBHOOKS_DISABLE_AFTER_SECONDS``."""
+    Endpoint.objects.filter(pk=endpoint_id, failing_since__isnull=True).update(failing_since=at)
+    limit = settings.WEBHOOKS_DISABLE_AFTER_SECONDS
+    cutoff = now - timedelta(seconds=limit)
+    _disable(endpoint_id, Q(failing_since__lte=cutoff), f"every attempt failed for {_duration(limit)}")
+
+
+def _disable(endpoint_id: int, condition: Q, reason: str) -> None:
+    if Endpoint.objects.filter(condition, pk=endpoint_id, enabled=True).update(
+        enabled=False, needs_attention=True, disabled_reason=reason, updated_at=timezone.now()
+    ):
+        logger.warning("webhook endpoint %s disabled: %s", endpoint_id, reason)
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400 and seconds % 86400 == 0:
+        return f"{int(seconds // 86400)} days"
+    return f"{seconds:g} seconds"
+
+
+# --- retention -----------------------------------------------------------------
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete messages older than ``WEBHOOKS_RETENTION_DAYS`` with their
+    deliveries and attempts, in batches; returns how many messages went. A
+    message whose delivery is being attempted right now waits for the next run."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
+    in_flight = Delivery.objects.filter(message=OuterRef("pk"), status=Delivery.Status.PENDING, claimed_until__gt=now)
+    old = Message.objects.filter(~Exists(in_flight), created_at__lt=cutoff)
+    deleted = 0
+    while True:
+        batch = list(old.order_by("created_at").values_list("pk", flat=True)[:PRUNE_BATCH])
+        if not batch:
+            return deleted
+        with transaction.atomic():
+            Message.objects.filter(pk__in=batch).delete()
+        deleted += len(batch)
