@@ -242,6 +242,8 @@ def test_a_delivery_whose_schedule_runs_out_fails(webhook_settings: Any) -> None
         (429, "1", 600, 600),  # shorter than the schedule: the schedule wins
         (429, "999999", 5, 24 * 3600),  # capped at a day
         (500, "120", 5, 5),  # only 429 and 503 ask to wait
+        (503, "\u00b2", 5, 5),  # a digit to str.isdigit, not a number: unreadable, the schedule
+        (503, "Mon, 01 Jan 2024 00:00:00 +99999999999999999999", 5, 5),  # a date out of range: the schedule
     ],
 )
 def test_retry_after_sets_the_earliest_next_attempt(
@@ -482,6 +484,28 @@ def test_a_slow_endpoint_does_not_delay_another_endpoints_deliveries(webhook_set
             release.set()
     assert fast.ids()[-1] == later.id
     assert len(set(fast.ids())) == 7
+
+
+def test_endpoints_that_are_down_leave_half_the_slots_to_healthy_ones(webhook_settings: Any) -> None:
+    webhook_settings.WEBHOOKS_CONCURRENCY = 4  # two slots at most for failing endpoints
+    webhook_settings.WEBHOOKS_TIMEOUT_SECONDS = 10
+    release = threading.Event()
+    with receiver(held(release)) as down, receiver() as healthy:
+        for _ in range(4):  # four endpoints failing for a while, each with a backlog older than anything new
+            endpoint_for(down, failing_since=timezone.now() - timedelta(hours=1))
+        for _ in range(3):
+            emit()
+        endpoint_for(healthy)
+        try:
+            with sender_running():
+                down.wait_for(2, timeout=3)
+                fresh = emit()
+                healthy.wait_for(1, timeout=3)  # while every attempt to the failing ones still hangs
+                assert len(down.received()) == 2, "failing endpoints took more than half the slots"
+                release.set()
+        finally:
+            release.set()
+    assert healthy.ids() == [fresh.id]
 
 
 def test_a_stopping_sender_lets_its_attempt_in_flight_finish(webhook_settings: Any) -> None:

@@ -10,6 +10,7 @@ import json
 import re
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -116,6 +117,14 @@ INTERNAL = [
     "https://[::1]:8443/hooks",
     "https://localhost/hooks",  # a name resolving to loopback
     "https://[::ffff:127.0.0.1]/hooks",
+    # IPv6 addresses that carry an IPv4 one a gateway or the host may reach:
+    "https://[64:ff9b::a9fe:a9fe]/hooks",  # NAT64 of 169.254.169.254
+    "https://[64:ff9b:1::a00:1]/hooks",  # local-use NAT64 of 10.0.0.1
+    "https://[2002:a9fe:a9fe::]/hooks",  # 6to4 of 169.254.169.254
+    "https://[::a00:1]/hooks",  # IPv4-compatible 10.0.0.1
+    "https://[::ffff:0:a00:1]/hooks",  # IPv4-translated 10.0.0.1
+    "https://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/hooks",  # Teredo, client 10.0.0.1
+    "https://[fec0::1]/hooks",  # deprecated site-local
 ]
 
 
@@ -152,6 +161,22 @@ def test_bad_endpoints_are_refused(staff_token: str, body: dict[str, Any]) -> No
     response = api("post", ENDPOINTS, staff_token, body)
     assert refusal(response) == (400, "bad_request")
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", [f"{PUBLIC}a\r\nX-Injected: 1", f"{PUBLIC}a b", f"{PUBLIC}\ta", f"{PUBLIC}\x7f"])
+def test_urls_with_spaces_or_control_characters_are_refused(staff_token: str, url: str) -> None:
+    response = api("post", ENDPOINTS, staff_token, {"url": url})
+    assert refusal(response) == (400, "refused_url")
+    assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("since", ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"])
+def test_a_time_that_does_not_exist_in_utc_is_a_bad_request(staff_token: str, since: str) -> None:
+    endpoint = create(staff_token)
+    replay = api("post", f"{ENDPOINTS}/{endpoint['id']}/replay", staff_token, {"since": since})
+    assert refusal(replay) == (400, "bad_request")
+    listing = api("get", f"/api/webhooks/messages?since={quote(since)}", staff_token)
+    assert refusal(listing) == (400, "bad_request")
 
 
 def test_patch_changes_only_what_is_sent_and_checks_a_new_url(staff_token: str) -> None:

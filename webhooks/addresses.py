@@ -29,17 +29,44 @@ def allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(network, strict=False) for network in settings.WEBHOOKS_ALLOWED_NETWORKS]
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address a gateway or the host
+# may reach (NAT64, IPv4-compatible, IPv4-translated).
+_LAST_32_BITS_IPV4 = [
+    ipaddress.ip_network(network) for network in ("64:ff9b::/96", "64:ff9b:1::/48", "::/96", "::ffff:0:0:0/96")
+]
+# Deprecated site-local addresses, which Python still calls global.
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, Teredo,
+    NAT64 and the like): reaching it may reach them."""
+    found = [inner for inner in (address.ipv4_mapped, address.sixtofour) if inner is not None]
+    if address.teredo is not None:
+        found.extend(address.teredo)
+    if any(address in network for network in _LAST_32_BITS_IPV4):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def is_permitted(address: IPAddress) -> bool:
-    """A public address, or one inside an allowed network."""
+    """A public address (and every IPv4 address it carries public too), or
+    one inside an allowed network."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     if any(address in network for network in allowed_networks()):
         return True
-    return address.is_global and not address.is_multicast
+    if not address.is_global or address.is_multicast:
+        return False
+    if isinstance(address, ipaddress.IPv6Address):
+        return address not in _SITE_LOCAL and all(is_permitted(inner) for inner in embedded_ipv4(address))
+    return True
 
 
 def check_scheme(url: str) -> tuple[str, str, int]:
     """The URL's scheme, host and port, or :class:`RefusedURL`."""
+    if any(ord(character) <= 0x20 or ord(character) == 0x7F for character in url):
+        raise RefusedURL("an endpoint URL may not contain spaces or control characters")
     try:
         parts = urlsplit(url)
         port = parts.port

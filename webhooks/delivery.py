@@ -15,6 +15,11 @@ which does not block the transactions that add deliveries), so senders
 claiming for one endpoint take turns and its in-flight limit
 (``WEBHOOKS_CONCURRENCY_PER_ENDPOINT``) holds across every sender.
 
+Endpoints that are failing (``failing_since`` set: every attempt since its
+last success failed) are served after the healthy ones, one attempt in
+flight each, and within a budget the sender passes (half its slots): however
+many endpoints are down, the healthy ones keep the other half.
+
 Recording is fenced by the claim: a sender whose claim lapsed and was taken
 over stores its attempt but no longer changes the delivery.
 """
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -42,6 +48,8 @@ ERROR_CHARS = 300
 JITTER = 0.1
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
 PRUNE_BATCH = 500
+FAILING_CONCURRENCY = 1  # attempts in flight to one failing endpoint
+RETRY_AFTER_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,7 @@ class ClaimedDelivery:
     attempts: int
     claimed_by: str
     claimed_until: datetime
+    failing: bool = False
 
 
 @dataclass(frozen=True)
@@ -91,10 +100,18 @@ def _due(now: datetime) -> QuerySet[Delivery]:
     )
 
 
-def _endpoints_with_due_work(now: datetime) -> list[int]:
-    """Endpoints that have due deliveries, the longest-waiting first."""
-    rows = _due(now).values("endpoint_id").annotate(oldest=Min("next_attempt_at")).order_by("oldest", "endpoint_id")
-    return [row["endpoint_id"] for row in rows]
+def _endpoints_with_due_work(now: datetime) -> tuple[list[int], set[int]]:
+    """Endpoints that have due deliveries, the healthy ones first and then
+    the longest-waiting first; and which of them are failing."""
+    rows = (
+        _due(now)
+        .values("endpoint_id", "endpoint__failing_since")
+        .annotate(oldest=Min("next_attempt_at"))
+        .order_by("oldest", "endpoint_id")
+    )
+    failing = {row["endpoint_id"] for row in rows if row["endpoint__failing_since"] is not None}
+    ordered = sorted((row["endpoint_id"] for row in rows), key=lambda endpoint_id: endpoint_id in failing)
+    return ordered, failing
 
 
 def _lock_endpoints(endpoint_ids: list[int]) -> list[int]:
@@ -121,15 +138,22 @@ def _in_flight(endpoint_ids: list[int], now: datetime) -> dict[int, int]:
     return {row["endpoint_id"]: row["count"] for row in rows}
 
 
-def _choose(now: datetime, limit: int) -> list[int]:
-    """Due deliveries to claim, at most ``limit``, none beyond an endpoint's
-    in-flight limit; each endpoint's oldest first. Inside the claim's
-    transaction."""
-    endpoint_ids = _lock_endpoints(_endpoints_with_due_work(now))
+def _choose(now: datetime, limit: int, failing_limit: int) -> tuple[list[int], set[int]]:
+    """Due deliveries to claim, at most ``limit`` (``failing_limit`` of them
+    to failing endpoints), none beyond an endpoint's in-flight limit; each
+    endpoint's oldest first. Inside the claim's transaction. Also returns
+    the failing endpoints."""
+    ordered, failing = _endpoints_with_due_work(now)
+    endpoint_ids = _lock_endpoints(ordered)
     in_flight = _in_flight(endpoint_ids, now)
     chosen: list[int] = []
+    to_failing = 0
     for endpoint_id in endpoint_ids:
-        room = min(settings.WEBHOOKS_CONCURRENCY_PER_ENDPOINT - in_flight.get(endpoint_id, 0), limit - len(chosen))
+        is_failing = endpoint_id in failing
+        cap = FAILING_CONCURRENCY if is_failing else settings.WEBHOOKS_CONCURRENCY_PER_ENDPOINT
+        room = min(cap - in_flight.get(endpoint_id, 0), limit - len(chosen))
+        if is_failing:
+            room = min(room, failing_limit - to_failing)
         if room <= 0:
             continue
         rows = (
@@ -140,30 +164,32 @@ def _choose(now: datetime, limit: int) -> list[int]:
             .values_list("pk", flat=True)[:room]
         )
         chosen.extend(rows)
+        to_failing += len(rows) if is_failing else 0
         if len(chosen) >= limit:
             break
-    return chosen
+    return chosen, failing
 
 
-def claim(sender_id: str, limit: int) -> list[ClaimedDelivery]:
+def claim(sender_id: str, limit: int, failing_limit: int | None = None) -> list[ClaimedDelivery]:
     """Claim up to ``limit`` due deliveries for ``sender_id`` (at most 40
-    characters) until ``WEBHOOKS_CLAIM_SECONDS`` from now."""
+    characters) until ``WEBHOOKS_CLAIM_SECONDS`` from now, at most
+    ``failing_limit`` of them (default: ``limit``) to failing endpoints."""
     if limit <= 0 or not _due(timezone.now()).exists():  # the common case, without a write transaction
         return []
     with transaction.atomic():
         now = timezone.now()  # after BEGIN, which on SQLite may have waited for the write lock
         until = now + timedelta(seconds=settings.WEBHOOKS_CLAIM_SECONDS)
-        chosen = _choose(now, limit)
+        chosen, failing = _choose(now, limit, limit if failing_limit is None else failing_limit)
         if not chosen:
             return []
         Delivery.objects.filter(_unclaimed(now), pk__in=chosen, status=Delivery.Status.PENDING).update(
             claimed_by=sender_id, claimed_until=until
         )
     held = Delivery.objects.filter(pk__in=chosen, claimed_by=sender_id, claimed_until=until)
-    return _claimed(held.select_related("message", "endpoint").order_by("next_attempt_at", "pk"), now)
+    return _claimed(held.select_related("message", "endpoint").order_by("next_attempt_at", "pk"), now, failing)
 
 
-def _claimed(deliveries: Iterable[Delivery], now: datetime) -> list[ClaimedDelivery]:
+def _claimed(deliveries: Iterable[Delivery], now: datetime, failing: set[int]) -> list[ClaimedDelivery]:
     secrets: dict[int, list[str]] = {}
     claimed = []
     for delivery in deliveries:
@@ -184,6 +210,7 @@ def _claimed(deliveries: Iterable[Delivery], now: datetime) -> list[ClaimedDeliv
                 attempts=delivery.attempts,
                 claimed_by=delivery.claimed_by,
                 claimed_until=delivery.claimed_until,
+                failing=endpoint.pk in failing,
             )
         )
     return claimed
@@ -198,15 +225,15 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if RETRY_AFTER_DIGITS.fullmatch(value):
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+        if moment.tzinfo is None:
+            return None
+        return max(0.0, (moment - now).total_seconds())
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        return None
-    return max(0.0, (moment - now).total_seconds())
 
 
 def next_delay(attempts_made: int, outcome: Outcome) -> float | None:

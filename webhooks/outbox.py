@@ -96,22 +96,27 @@ def emit(
     return message
 
 
-def schedule(message: Message, endpoints: Iterable[Endpoint], now: datetime) -> int:
-    """Send ``message`` to ``endpoints`` again, due now (staff's resend and
-    replay): a new delivery, or the existing one starting its schedule over.
-    Inside a transaction."""
-    endpoints = list(endpoints)
-    if not endpoints:
+def schedule(message_ids: Iterable[str], endpoints: Iterable[Endpoint], now: datetime) -> int:
+    """Send every message of ``message_ids`` to every endpoint of
+    ``endpoints`` again, due now (staff's resend and replay), in two
+    statements: a new delivery, or the existing one starting its schedule
+    over. Inside a transaction. Returns the number of pairs."""
+    message_ids, endpoints = list(message_ids), list(endpoints)
+    if not message_ids or not endpoints:
         return 0
     Delivery.objects.bulk_create(
-        [Delivery(message=message, endpoint=endpoint, next_attempt_at=now) for endpoint in endpoints],
+        [
+            Delivery(message_id=mid, endpoint=endpoint, next_attempt_at=now)
+            for mid in message_ids
+            for endpoint in endpoints
+        ],
         ignore_conflicts=True,
     )
-    Delivery.objects.filter(message=message, endpoint__in=endpoints).filter(
+    Delivery.objects.filter(message_id__in=message_ids, endpoint__in=endpoints).filter(
         ~Q(status=Delivery.Status.PENDING) | Q(attempts__gt=0)
     ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, finished_at=None)
     wake_senders()
-    return len(endpoints)
+    return len(message_ids) * len(endpoints)
 
 
 def wake_senders() -> None:

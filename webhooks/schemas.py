@@ -39,8 +39,12 @@ ObjectId = Annotated[StrictInt, Field(ge=1, le=ID_MAX)]
 
 
 def _in_utc(value: datetime) -> datetime:
-    """No offset means UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    """No offset means UTC; a time that does not exist in UTC (year 1 with
+    a positive offset) is refused."""
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range in UTC") from None
 
 
 Moment = Annotated[datetime, AfterValidator(_in_utc)]

@@ -6,8 +6,9 @@ It wakes when this process commits deliveries (the outbox's hooks), on
 PostgreSQL when any process does (``LISTEN webhooks``), and at least every
 ``WEBHOOKS_POLL_SECONDS`` for retries that come due. It keeps claiming while
 attempts are in flight, within ``WEBHOOKS_CONCURRENCY`` attempts at once and
-``WEBHOOKS_CONCURRENCY_PER_ENDPOINT`` per endpoint, so a slow or dead
-endpoint holds a few slots and never the others' deliveries.
+``WEBHOOKS_CONCURRENCY_PER_ENDPOINT`` per endpoint; failing endpoints get
+one slot each and half the slots at most between them, so however many
+endpoints are slow or dead, the healthy ones keep half the slots.
 
 Each attempt resolves the endpoint's host again and refuses it unless every
 address is permitted (:mod:`webhooks.addresses`), then connects to the very
@@ -57,6 +58,7 @@ EXCERPT_BYTES = 1024
 PRUNE_EVERY_SECONDS = 300.0
 LISTEN_RETRY_SECONDS = 5.0
 LISTEN_CHECK_SECONDS = 60.0
+RESOLVER_THREADS = 8
 
 
 # --- database calls -------------------------------------------------------------
@@ -70,11 +72,25 @@ def _executor() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhooks-db")
 
 
+@cache
+def _resolver() -> ThreadPoolExecutor:
+    """Threads of its own for resolving endpoints' hosts: a lookup outlives
+    the attempt's timeout (a thread cannot be cancelled), so a slow DNS
+    server ties up these threads only, never the event loop's default ones."""
+    return ThreadPoolExecutor(max_workers=RESOLVER_THREADS, thread_name_prefix="webhooks-dns")
+
+
 def on_database(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
     """``func`` as a coroutine function on the sender's database threads
     (Django's connections are closed around each call, so a pooled one goes
     back to the pool)."""
     return DatabaseSyncToAsync(func, thread_sensitive=False, executor=_executor())
+
+
+def failing_budget() -> int:
+    """Slots of a sender that failing endpoints may take between them: half
+    (at least one), so healthy endpoints always keep the rest."""
+    return max(1, settings.WEBHOOKS_CONCURRENCY // 2)
 
 
 def new_sender_id() -> str:
@@ -130,7 +146,7 @@ async def _post_to(
 
 async def _post(client: httpx.AsyncClient, claimed: ClaimedDelivery, at: datetime) -> _Answer:
     """Resolve, check and post; each permitted address in turn while connecting fails."""
-    addresses = await asyncio.to_thread(resolve, claimed.url)
+    addresses = await asyncio.get_running_loop().run_in_executor(_resolver(), resolve, claimed.url)
     url = httpx.URL(claimed.url)
     headers = signature_headers(claimed.message_id, at, claimed.body, claimed.secrets)
     body = claimed.body.encode()
@@ -203,7 +219,7 @@ async def send_due(sender_id: str | None = None, limit: int = 100) -> int:
     async with new_client() as client:
         while made < limit:
             batch = min(settings.WEBHOOKS_CONCURRENCY, limit - made)
-            claimed = await on_database(delivery.claim)(sender_id, batch)
+            claimed = await on_database(delivery.claim)(sender_id, batch, failing_budget())
             if not claimed:
                 break
             await asyncio.gather(*(deliver(client, item) for item in claimed))
@@ -226,6 +242,7 @@ class _SenderLoop:
         self.loop = asyncio.get_running_loop()
         self.sender_id = new_sender_id()
         self.in_flight: set[asyncio.Task[None]] = set()
+        self.failing_in_flight: set[asyncio.Task[None]] = set()
         self.next_prune = 0.0
 
     def poke(self) -> None:
@@ -267,18 +284,22 @@ class _SenderLoop:
         if room <= 0:
             return False
         try:
-            claimed = await on_database(delivery.claim)(self.sender_id, room)
+            failing_room = failing_budget() - len(self.failing_in_flight)
+            claimed = await on_database(delivery.claim)(self.sender_id, room, max(0, failing_room))
         except Exception:
             logger.exception("claiming webhook deliveries failed")
             return False
         for item in claimed:
             task = self.loop.create_task(deliver(client, item))
             self.in_flight.add(task)
+            if item.failing:
+                self.failing_in_flight.add(task)
             task.add_done_callback(self.finished)
         return len(claimed) == room
 
     def finished(self, task: asyncio.Task[None]) -> None:
         self.in_flight.discard(task)
+        self.failing_in_flight.discard(task)
         self.wake.set()
 
     async def sleep(self, seconds: float) -> None:

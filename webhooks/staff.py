@@ -9,6 +9,7 @@ Refusals are :class:`~games.engine.errors.GameError` (``bad_request``,
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from webhooks.outbox import emit, schedule, wake_senders
 
 URL_MAX_LENGTH = Endpoint._meta.get_field("url").max_length or 2000
 DESCRIPTION_MAX_LENGTH = Endpoint._meta.get_field("description").max_length or 200
+MESSAGE_ID = re.compile(r"msg_[0-9A-Z]{26}")  # what outbox.new_message_id makes
 REPLAY_BATCH = 500  # messages scheduled per transaction by a replay
 ID_MAX = 2**63 - 1  # the largest id a BigAutoField holds: larger ones cannot exist
 TEST_NOTE = "A test event sent by staff to check this endpoint; no action needed."
@@ -82,7 +84,7 @@ def get_endpoint(endpoint_id: int, *, for_update: bool = False) -> Endpoint:
 
 
 def get_message(message_id: str) -> Message:
-    message = Message.objects.filter(pk=message_id).first()
+    message = Message.objects.filter(pk=message_id).first() if MESSAGE_ID.fullmatch(message_id) else None
     if message is None:
         raise GameError(ErrorCode.NOT_FOUND, f"no webhook message {message_id}")
     return message
@@ -202,7 +204,7 @@ def resend(message_id: str, endpoint_ids: Iterable[int] | None = None) -> int:
     else:
         endpoints = [get_endpoint(endpoint_id) for endpoint_id in endpoint_ids]
         _check_may_receive(message, endpoints)
-    return schedule(message, endpoints, timezone.now())
+    return schedule([message.pk], endpoints, timezone.now())
 
 
 def _check_may_receive(message: Message, endpoints: list[Endpoint]) -> None:
@@ -217,7 +219,7 @@ def resend_deliveries(delivery_ids: Iterable[int]) -> int:
     scheduled = 0
     with transaction.atomic():
         for delivery in Delivery.objects.filter(pk__in=list(delivery_ids)).select_related("message", "endpoint"):
-            scheduled += schedule(delivery.message, [delivery.endpoint], timezone.now())
+            scheduled += schedule([delivery.message_id], [delivery.endpoint], timezone.now())
     return scheduled
 
 
@@ -235,7 +237,7 @@ def replay_since(endpoint_id: int, since: datetime) -> int:
     after: tuple[datetime, str] | None = None
     while batch := _next_batch(candidates, after):
         with transaction.atomic():
-            schedule_many([message_id for _, message_id in batch], endpoint, timezone.now())
+            schedule([message_id for _, message_id in batch], [endpoint], timezone.now())
         scheduled += len(batch)
         after = batch[-1]
     return scheduled
@@ -254,17 +256,3 @@ def _next_batch(candidates: QuerySet[Message], after: tuple[datetime, str] | Non
     if after is not None:
         candidates = candidates.filter(Q(created_at__gt=after[0]) | Q(created_at=after[0], id__gt=after[1]))
     return list(candidates.order_by("created_at", "id").values_list("created_at", "id")[:REPLAY_BATCH])
-
-
-def schedule_many(message_ids: list[str], endpoint: Endpoint, now: datetime) -> None:
-    """:func:`webhooks.outbox.schedule` for many messages to one endpoint,
-    in a few statements: a new delivery each, or the existing one starting
-    its schedule over, due now. Inside a transaction."""
-    Delivery.objects.bulk_create(
-        [Delivery(message_id=message_id, endpoint=endpoint, next_attempt_at=now) for message_id in message_ids],
-        ignore_conflicts=True,
-    )
-    Delivery.objects.filter(endpoint=endpoint, message_id__in=message_ids).filter(
-        ~Q(status=Delivery.Status.PENDING) | Q(attempts__gt=0)
-    ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, finished_at=None)
-    wake_senders()
