@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "games",
+    # Before the apps that react to the engine's signals (tournaments): its
+    # receivers write a match's own webhook before the messages of what
+    # that match causes (the tournament final it decides, say).
+    "webhooks",
     "tournaments",
     "payments",
     "classic_games",
@@ -84,7 +88,6 @@ INSTALLED_APPS = [
     "ratings",
     "bots",
     "matchmaking",
-    "webhooks",
 ]
 
 MIDDLEWARE = [

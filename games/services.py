@@ -201,7 +201,7 @@ class _Locked:
         if before["status"] != after["status"] or before["seq"] == 0:
             match_status_changed.send(sender=Match, match=self.row, data=after, previous=before["status"])
             if Status(after["status"]).over:
-                match_ended.send(sender=Match, match=self.row, data=after)
+                match_ended.send(sender=Match, match=self.row, data=after, event=event)
         return step
 
     def _annotate_ending(self, after: MatchData, event: Event) -> MatchData:

@@ -3,8 +3,9 @@ inside the same transaction without the service knowing about them."""
 
 from django.dispatch import Signal
 
-# Sent with ``match`` (the locked Match row) and ``data`` (match data) when a
-# match finishes or is aborted, inside the transaction that ended it.
+# Sent with ``match`` (the locked Match row), ``data`` (match data) and
+# ``event`` (the ending event) when a match finishes or is aborted, inside
+# the transaction that ended it.
 match_ended = Signal()
 
 # Sent like ``match_ended`` but before the final match is stored and

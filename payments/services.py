@@ -8,7 +8,7 @@ lock, so however many payments race for the last place, at most
 
 Other apps hear of the results through signals sent in the same
 transaction: ``tournaments.signals.entry_confirmed`` when a payment confirms
-an entry, and :data:`entry_flagged` (sent by the webhook views, which know
+an entry, and ``payments.signals.entry_flagged`` (sent by the webhook views, which know
 the delivery) when a delivery is processed as ``flagged``.
 """
 
@@ -19,7 +19,6 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.dispatch import Signal
 from django.utils import timezone
 
 from payments.models import PaymentEvent
@@ -30,17 +29,11 @@ from tournaments.signals import entry_confirmed
 Outcome = tuple[str, str]
 PROCESSED, FLAGGED = PaymentEvent.Outcome.PROCESSED, PaymentEvent.Outcome.FLAGGED
 
-# Sent with ``payment`` (the PaymentEvent being processed), ``entry`` (the
-# entry the payment concerns, or None when it matches none) and ``reason``
-# (the note for staff) when a delivery is processed with the ``flagged``
-# outcome, inside the transaction that processed it.
-entry_flagged = Signal()
-
 
 @dataclass
 class Decision:
     """What the decisions taken while processing one delivery concern: the
-    entry, once one is found (``entry_flagged`` names it)."""
+    entry, once one is found (``payments.signals.entry_flagged`` names it)."""
 
     entry: Entry | None = None
 

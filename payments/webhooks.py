@@ -49,6 +49,7 @@ from prometheus_client import Counter
 from games.http_errors import json_errors
 from payments import services
 from payments.models import PaymentEvent
+from payments.signals import entry_flagged
 
 logger = logging.getLogger(__name__)
 
@@ -342,7 +343,7 @@ def _outcome(event: PaymentEvent, handlers: dict[str, Handler]) -> tuple[str, st
 def process(event_pk: int, handlers: dict[str, Handler]) -> JsonResponse:
     """Process a stored delivery once, under its row lock (also used by the
     admin's reprocess action). A ``flagged`` outcome sends
-    ``services.entry_flagged`` in the same transaction."""
+    ``payments.signals.entry_flagged`` in the same transaction."""
     try:
         with transaction.atomic():
             event = PaymentEvent.objects.select_for_update().get(pk=event_pk)
@@ -353,9 +354,7 @@ def process(event_pk: int, handlers: dict[str, Handler]) -> JsonResponse:
             event.outcome, event.error, event.processed_at = outcome, storable(note), timezone.now()
             event.save(update_fields=["outcome", "error", "processed_at"])
             if outcome == Outcome.FLAGGED:
-                services.entry_flagged.send(
-                    sender=PaymentEvent, payment=event, entry=decision.entry, reason=event.error
-                )
+                entry_flagged.send(sender=PaymentEvent, payment=event, entry=decision.entry, reason=event.error)
     except Exception:
         logger.exception("processing payment event %s failed", event_pk)
         PaymentEvent.objects.filter(pk=event_pk).update(

@@ -9,6 +9,7 @@ match played over WebSockets end to end to a real receiver on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Callable
@@ -270,6 +271,13 @@ def test_a_free_tournament_confirms_entries_starts_announces_each_bracket_match_
     ]  # fmt: skip
     bracket_matches = [data["match"]["id"] for data in written("tournament.match_ready")]
     assert [data["id"] for data in written("match.started")] == bracket_matches
+    # Cause before effect: a match's own message comes before what its ending causes.
+    assert [kind for kind in types_written() if kind.startswith(("match.", "tournament."))] == [
+        "tournament.started", "match.started", "tournament.match_ready",  # the semi-final
+        "match.finished", "match.started", "tournament.match_ready",  # drawn: the tiebreak
+        "match.finished", "match.started", "tournament.match_ready",  # won: the final
+        "match.finished", "tournament.finished",
+    ]  # fmt: skip
 
 
 def test_a_tournament_with_too_few_players_is_cancelled(alice: Player) -> None:
@@ -444,3 +452,17 @@ async def test_a_match_over_websockets_reaches_a_real_receiver_once_started_and_
     assert got == sorted(
         [(ids["match.started"], "match.started", True), (ids["match.finished"], "match.finished", True)]
     )
+
+
+@override_settings(WEBHOOKS_ALLOWED_NETWORKS=["127.0.0.0/8"], WEBHOOKS_ALLOW_HTTP=True)
+def test_a_payment_coming_in_sends_entry_confirmed_out_to_a_real_receiver(alice: Player) -> None:
+    with receiver() as hook:
+        made = endpoint("entry.confirmed", url=hook.url)
+        hook.secrets = made.signing_secrets()
+        _cup, entry = paid_entry(alice)
+        assert post_standard(standard_payment(entry), "msg_paid_out").json()["outcome"] == "processed"
+        assert asyncio.run(send_due()) == 1
+    [request] = hook.received()
+    assert (request.type, request.verified) == ("entry.confirmed", True)
+    assert request.webhook_id == Message.objects.get(type="entry.confirmed").id
+    assert json.loads(request.body)["data"]["id"] == entry.pk

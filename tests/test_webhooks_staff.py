@@ -21,6 +21,7 @@ from django.utils import timezone
 from games.models import Player
 from tests.webhook_receivers import receiver
 from webhooks import staff as operations
+from webhooks.delivery import Outcome, claim, record
 from webhooks.events import SUBSCRIBABLE
 from webhooks.models import Attempt, Delivery, Endpoint, EndpointSecret, Message
 from webhooks.outbox import emit
@@ -278,6 +279,19 @@ def test_resend_starts_the_delivery_over(staff_token: str) -> None:
         400, "bad_request",
     )  # fmt: skip
     assert refusal(api("post", "/api/webhooks/messages/msg_nope/resend", staff_token)) == (404, "not_found")
+
+
+@override_settings(WEBHOOKS_RETRY_SCHEDULE=[0, 60, 60])
+def test_a_resend_while_an_attempt_is_in_flight_is_not_undone_by_that_attempt(staff_token: str) -> None:
+    endpoint = Endpoint.objects.get(pk=create(staff_token)["id"])
+    message = emitted("match.finished")
+    Delivery.objects.filter(message=message).update(attempts=2)  # its last scheduled attempt comes next
+    [claimed] = claim("sender-a", 1)
+    api("post", f"/api/webhooks/messages/{message.pk}/resend", staff_token)  # while sender-a is posting
+    record(claimed, Outcome(at=timezone.now(), duration_ms=5, status_code=500))  # sender-a's attempt failed
+    delivery = Delivery.objects.get(message=message, endpoint=endpoint)
+    assert due(delivery), "the resend was undone: the failed attempt ended the schedule"
+    assert Attempt.objects.filter(message=message, status_code=500).count() == 1  # the attempt is on record
 
 
 def test_resend_to_a_chosen_endpoint_creates_its_delivery(staff_token: str) -> None:

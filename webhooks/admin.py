@@ -25,7 +25,6 @@ from django.utils.html import format_html, format_html_join
 
 from games.engine.errors import GameError
 from webhooks import staff
-from webhooks.addresses import RefusedURL
 from webhooks.events import SUBSCRIBABLE
 from webhooks.models import Attempt, Delivery, Endpoint, EndpointSecret, Message
 from webhooks.staff import URL_MAX_LENGTH
@@ -107,7 +106,7 @@ class EndpointForm(forms.ModelForm):
             return url  # unchanged: not checked again (see staff.update_endpoint)
         try:
             return staff.clean_url(url)
-        except (RefusedURL, GameError) as refusal:
+        except GameError as refusal:
             raise ValidationError(str(refusal)) from None
 
 
@@ -125,7 +124,7 @@ class SecretInline(ReadOnlyInline):
 
     @admin.display(boolean=True, description="signs now")
     def signing(self, secret: EndpointSecret) -> bool:
-        return secret.expires_at is None or secret.expires_at > timezone.now()
+        return secret.signs_at(timezone.now())
 
 
 @admin.register(Endpoint)
@@ -238,6 +237,9 @@ class DeliveryInline(ReadOnlyInline):
     readonly_fields = ("endpoint", "status", "attempts", "next_attempt_at", "finished_at")
     fields = readonly_fields
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return super().get_queryset(request).select_related("endpoint")
+
 
 class AttemptInline(ReadOnlyInline):
     model = Attempt
@@ -274,6 +276,10 @@ class DeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["status", "endpoint"]
     search_fields = ["=message__id"]
     list_select_related = ["message", "endpoint"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Delivery]:
+        return super().get_queryset(request).defer("message__body")
+
     readonly_fields = ("message", "endpoint", "status", "attempts", "next_attempt_at", "claimed_by",
                        "claimed_until", "created_at", "finished_at")  # fmt: skip
     fields = readonly_fields
@@ -293,6 +299,10 @@ class AttemptAdmin(ReadOnlyAdmin):
     search_fields = ["=message__id"]
     list_select_related = ["endpoint", "message"]
     date_hierarchy = "at"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Attempt]:
+        return super().get_queryset(request).defer("message__body")
+
     readonly_fields = ("at", "endpoint", "message", "delivery", "succeeded", "status_code", "duration_ms",
                        "error", "response_excerpt")  # fmt: skip
     fields = readonly_fields

@@ -58,8 +58,7 @@ class Endpoint(models.Model):
     def signing_secrets(self, now: datetime | None = None) -> list[str]:
         """Every secret that signs now: the current one and those rotated
         out less than the overlap ago (newest first)."""
-        now = now or timezone.now()
-        live = self.secrets.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        live = self.secrets.filter(EndpointSecret.signing(now or timezone.now()))
         return [secret.secret for secret in live.order_by("-created_at", "-pk")]
 
     def rotate_secret(self, overlap_seconds: float | None = None) -> EndpointSecret:
@@ -88,6 +87,15 @@ class EndpointSecret(models.Model):
 
     def __str__(self) -> str:
         return f"secret {self.secret[:10]}... of endpoint {self.endpoint_id}"
+
+    @staticmethod
+    def signing(now: datetime) -> models.Q:
+        """The secrets that sign at ``now``: the current one, and those whose overlap has not ended."""
+        return models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+
+    def signs_at(self, now: datetime) -> bool:
+        """:meth:`signing` for a secret already loaded."""
+        return self.expires_at is None or self.expires_at > now
 
 
 class Message(models.Model):

@@ -11,6 +11,7 @@ delivers only if the transaction commits).
 from __future__ import annotations
 
 import json
+import logging
 import secrets
 import time
 from collections.abc import Callable, Iterable
@@ -24,7 +25,11 @@ from django.utils import timezone
 from webhooks.events import EventType
 from webhooks.models import Delivery, Endpoint, Message
 
+logger = logging.getLogger(__name__)
+
 NOTIFY_CHANNEL = "webhooks"
+# Payloads are documented as well under 20 kB; a larger one is a bug worth a log line.
+LARGE_BODY_CHARACTERS = 20_000
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 # Callables run after a commit that wrote deliveries (this process's senders).
@@ -78,15 +83,18 @@ def emit(
     transaction. Nothing is stored when no endpoint asks for the type; a
     disabled endpoint's messages are stored (so staff can replay them once
     it is enabled again) but get no delivery."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("emit() runs inside the transaction of its event (transaction.atomic)")
     event_type = str(event_type)
     wanted = subscribers(event_type) if endpoints is None else list(endpoints)
     if not wanted:
         return None
     now = timezone.now()
+    body = body_of(event_type, now, data)
+    if len(body) > LARGE_BODY_CHARACTERS:
+        logger.warning("webhook message %s is %d characters: payloads should stay small", event_type, len(body))
     with transaction.atomic():
-        message = Message.objects.create(
-            id=new_message_id(now.timestamp()), type=event_type, created_at=now, body=body_of(event_type, now, data)
-        )
+        message = Message.objects.create(id=new_message_id(now.timestamp()), type=event_type, created_at=now, body=body)
         live = [endpoint for endpoint in wanted if endpoint.enabled]
         if live:
             Delivery.objects.bulk_create(
@@ -100,7 +108,9 @@ def schedule(message_ids: Iterable[str], endpoints: Iterable[Endpoint], now: dat
     """Send every message of ``message_ids`` to every endpoint of
     ``endpoints`` again, due now (staff's resend and replay), in two
     statements: a new delivery, or the existing one starting its schedule
-    over. Inside a transaction. Returns the number of pairs."""
+    over. Starting over drops a claim in flight, so the sender holding it
+    records its attempt without undoing the new schedule. Inside a
+    transaction. Returns the number of pairs."""
     message_ids, endpoints = list(message_ids), list(endpoints)
     if not message_ids or not endpoints:
         return 0
@@ -114,7 +124,7 @@ def schedule(message_ids: Iterable[str], endpoints: Iterable[Endpoint], now: dat
     )
     Delivery.objects.filter(message_id__in=message_ids, endpoint__in=endpoints).filter(
         ~Q(status=Delivery.Status.PENDING) | Q(attempts__gt=0)
-    ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, finished_at=None)
+    ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=now, finished_at=None, claimed_until=None)
     wake_senders()
     return len(message_ids) * len(endpoints)
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from games.engine.match import MatchData
+from games.engine.match import Event, MatchData
 from games.engine.options import is_rated
-from games.models import MatchEvent, Player
+from games.models import Player
 from payments.models import PaymentEvent
 from tournaments.models import Entry, Pairing, Tournament
 
@@ -63,10 +63,9 @@ def match_finished(data: MatchData) -> Data:
     return {**match(data), "result": data["result"]}
 
 
-def match_aborted(data: MatchData) -> Data:
-    """The match with the ``reason`` staff gave (read from its last logged
-    event, the abort), or null."""
-    move = MatchEvent.objects.filter(match_id=data["id"], seq=data["seq"]).values_list("move", flat=True).first()
+def match_aborted(data: MatchData, event: Event) -> Data:
+    """The match with the ``reason`` staff gave in the abort, or null."""
+    move = event["move"]
     reason = move.get("reason") if isinstance(move, dict) else None
     return {**match(data), "reason": reason}
 

@@ -12,7 +12,7 @@ Which signal gives which type:
 * ``match.finished`` / ``match.aborted``: ``games.signals.match_ended``, by
   the final status; a match ends once (under its row lock).
 * ``tournament.*`` and ``entry.confirmed``: ``tournaments.signals``.
-* ``entry.flagged``: ``payments.services.entry_flagged``.
+* ``entry.flagged``: ``payments.signals.entry_flagged``.
 * ``player.created``: ``post_save`` of ``games.models.Player``.
 
 A payload is built only when some endpoint asks for its type, so with no
@@ -27,11 +27,11 @@ from typing import Any
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from games.engine.match import MatchData, Status
+from games.engine.match import Event, MatchData, Status
 from games.models import Player
 from games.signals import match_ended, match_status_changed
 from payments.models import PaymentEvent
-from payments.services import entry_flagged
+from payments.signals import entry_flagged
 from tournaments.models import Entry, Pairing, Tournament
 from tournaments.signals import (
     entry_confirmed,
@@ -58,11 +58,11 @@ def on_match_status_changed(sender: Any, data: MatchData, previous: str, **kwarg
 
 
 @receiver(match_ended, dispatch_uid="webhooks.match_ended")
-def on_match_ended(sender: Any, data: MatchData, **kwargs: Any) -> None:
+def on_match_ended(sender: Any, data: MatchData, event: Event, **kwargs: Any) -> None:
     if data["status"] == Status.FINISHED:
         _emit(EventType.MATCH_FINISHED, lambda: payloads.match_finished(data))
     else:
-        _emit(EventType.MATCH_ABORTED, lambda: payloads.match_aborted(data))
+        _emit(EventType.MATCH_ABORTED, lambda: payloads.match_aborted(data, event))
 
 
 @receiver(tournament_started, dispatch_uid="webhooks.tournament_started")

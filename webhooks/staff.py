@@ -2,9 +2,9 @@
 alike: register and change endpoints, rotate their secrets, send a test
 event, resend a message and replay what an endpoint missed.
 
-Refusals are :class:`~games.engine.errors.GameError` (``bad_request``,
-``not_found``) or, for an endpoint URL the guard refuses,
-:class:`~webhooks.addresses.RefusedURL` (the API's ``refused_url``).
+Refusals are :class:`~games.engine.errors.GameError`: ``bad_request``,
+``not_found``, and ``refused_url`` for an endpoint URL the address guard
+(:mod:`webhooks.addresses`) refuses.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from games.engine.errors import ErrorCode, GameError
-from webhooks.addresses import check_url
+from webhooks.addresses import RefusedURL, check_url
 from webhooks.events import SUBSCRIBABLE, EventType
 from webhooks.models import Delivery, Endpoint, EndpointSecret, Message, new_secret
 from webhooks.outbox import emit, schedule, wake_senders
@@ -48,7 +48,10 @@ def clean_url(url: str) -> str:
     url = url.strip()
     if len(url) > URL_MAX_LENGTH:
         raise GameError(ErrorCode.BAD_REQUEST, f"url: at most {URL_MAX_LENGTH} characters")
-    check_url(url)
+    try:
+        check_url(url)
+    except RefusedURL as refusal:
+        raise GameError(ErrorCode.REFUSED_URL, str(refusal)) from None
     return url
 
 
@@ -76,7 +79,8 @@ def clean(url: str, description: str, event_types: Iterable[str]) -> Fields:
 
 
 def get_endpoint(endpoint_id: int, *, for_update: bool = False) -> Endpoint:
-    endpoints = Endpoint.objects.select_for_update() if for_update else Endpoint.objects.all()
+    # NO KEY: a lock that does not wait for (nor block) the event transactions adding its deliveries.
+    endpoints = Endpoint.objects.select_for_update(no_key=True) if for_update else Endpoint.objects.all()
     endpoint = endpoints.filter(pk=endpoint_id).first() if 0 < endpoint_id <= ID_MAX else None
     if endpoint is None:
         raise GameError(ErrorCode.NOT_FOUND, f"no webhook endpoint {endpoint_id}")
@@ -102,24 +106,25 @@ def live_secrets(endpoint: Endpoint, now: datetime | None = None) -> list[Endpoi
     """The secrets that sign now, newest (the current one) first; uses the
     endpoint's prefetched secrets when there are some."""
     now = now or timezone.now()
-    return [secret for secret in endpoint.secrets.all() if secret.expires_at is None or secret.expires_at > now]
+    return [secret for secret in endpoint.secrets.all() if secret.signs_at(now)]
 
 
 # --- endpoints ------------------------------------------------------------------
 
 
-@transaction.atomic
 def create_endpoint(url: str, description: str = "", event_types: Iterable[str] = (), enabled: bool = True) -> Endpoint:
-    """A new endpoint with its first secret (generated here, never chosen by staff)."""
+    """A new endpoint with its first secret (generated here, never chosen by
+    staff). The URL is checked (a DNS lookup) before the transaction opens,
+    so a slow resolver holds no lock."""
     fields = clean(url, description, event_types)
-    endpoint = Endpoint.objects.create(
-        url=fields.url, description=fields.description, event_types=fields.event_types, enabled=enabled
-    )
-    EndpointSecret.objects.create(endpoint=endpoint, secret=new_secret())
+    with transaction.atomic():
+        endpoint = Endpoint.objects.create(
+            url=fields.url, description=fields.description, event_types=fields.event_types, enabled=enabled
+        )
+        EndpointSecret.objects.create(endpoint=endpoint, secret=new_secret())
     return endpoint
 
 
-@transaction.atomic
 def update_endpoint(
     endpoint_id: int,
     *,
@@ -130,17 +135,22 @@ def update_endpoint(
 ) -> Endpoint:
     """Change the fields given (``None``: unchanged). The URL is checked again
     only when it changes, so an endpoint whose host stopped resolving can
-    still be renamed or disabled."""
-    endpoint = get_endpoint(endpoint_id, for_update=True)
-    if url is not None and url.strip() != endpoint.url:
-        endpoint.url = clean_url(url)
-    if description is not None:
-        endpoint.description = clean_description(description)
-    if event_types is not None:
-        endpoint.event_types = clean_event_types(event_types)
-    if enabled is not None:
-        _set_enabled(endpoint, enabled)
-    endpoint.save()
+    still be renamed or disabled; the check (a DNS lookup) runs before the
+    endpoint's row is locked."""
+    new_url = url.strip() if url is not None else None
+    if new_url is not None and new_url != get_endpoint(endpoint_id).url:
+        new_url = clean_url(new_url)
+    with transaction.atomic():
+        endpoint = get_endpoint(endpoint_id, for_update=True)
+        if new_url is not None:
+            endpoint.url = new_url
+        if description is not None:
+            endpoint.description = clean_description(description)
+        if event_types is not None:
+            endpoint.event_types = clean_event_types(event_types)
+        if enabled is not None:
+            _set_enabled(endpoint, enabled)
+        endpoint.save()
     return endpoint
 
 
