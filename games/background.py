@@ -9,12 +9,17 @@ as anyone talks to it, even over HTTP only.
 Other apps add loops of their own with :func:`run_beside` (from their
 ``AppConfig.ready``), without the engine knowing them: the worker
 (``manage.py runclock``) runs every registered loop beside the clock, and a
-server process runs those whose ``in_process()`` says so."""
+server process runs those whose ``in_process()`` says so. An exception
+escaping a registered loop is logged and the loop started again after
+:data:`RESTART_PAUSE_SECONDS`, so one app's failing loop ends neither the
+worker nor the other loops."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Coroutine
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +28,10 @@ from django.conf import settings
 from games.clock import run_clock
 from games.lifecycle import watch_for_shutdown
 from games.presence import run_heartbeat
+
+logger = logging.getLogger(__name__)
+
+RESTART_PAUSE_SECONDS = 2.0
 
 _started: dict[asyncio.AbstractEventLoop, list[asyncio.Task]] = {}
 
@@ -54,6 +63,34 @@ def beside_loops() -> list[BesideLoop]:
     return list(_beside.values())
 
 
+async def keep_running(beside: BesideLoop, stop: asyncio.Event | None) -> None:
+    """Run ``beside`` until ``stop`` is set (or the task is cancelled),
+    starting it again :data:`RESTART_PAUSE_SECONDS` after any exception
+    escapes it; a loop that returns on its own is not restarted."""
+    while stop is None or not stop.is_set():
+        try:
+            await beside.factory(stop)
+            return
+        except Exception:
+            logger.exception("the %s failed; starting it again in %g s", beside.name, RESTART_PAUSE_SECONDS)
+        await _pause(RESTART_PAUSE_SECONDS, stop)
+
+
+async def _pause(seconds: float, stop: asyncio.Event | None) -> None:
+    """``seconds``, or less if ``stop`` is set meanwhile."""
+    if stop is None:
+        await asyncio.sleep(seconds)
+        return
+    with suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def run_worker(poll: float, stop: asyncio.Event) -> None:
+    """The worker's loops (``manage.py runclock``) until ``stop`` is set: the
+    clock, checking deadlines every ``poll`` seconds, and every registered loop."""
+    await asyncio.gather(run_clock(poll, stop), *(keep_running(beside, stop) for beside in beside_loops()))
+
+
 def ensure_started() -> None:
     """Start this event loop's background loops, once (called on connect)."""
     loop = asyncio.get_running_loop()
@@ -63,7 +100,7 @@ def ensure_started() -> None:
     tasks = [loop.create_task(run_heartbeat(settings.GAMES_HEARTBEAT_SECONDS))]
     if settings.GAMES_CLOCK_IN_PROCESS:
         tasks.append(loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS)))
-    tasks.extend(loop.create_task(beside.factory(None)) for beside in beside_loops() if beside.in_process())
+    tasks.extend(loop.create_task(keep_running(beside, None)) for beside in beside_loops() if beside.in_process())
     _started[loop] = tasks
 
 

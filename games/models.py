@@ -143,3 +143,25 @@ class Ticket(models.Model):
     player = models.ForeignKey(Player, on_delete=models.CASCADE, related_name="tickets")
     expires_at = models.DateTimeField(db_index=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+class MatchLease(models.Model):
+    """Who runs a live real-time match's tick loop: one process at a time,
+    by lease. The owner renews it while it lives; once ``expires_at`` has
+    passed, any server process or the worker may take the match over, which
+    raises ``epoch``. Every write of the loop checks the epoch under the
+    match's row lock, so an owner that lost its lease (paused, partitioned)
+    cannot write any more (see ``games.realtime``)."""
+
+    match = models.OneToOneField(Match, primary_key=True, on_delete=models.CASCADE, related_name="lease")
+    owner = models.CharField(
+        max_length=80, blank=True, help_text="host:pid:token of the owning process; empty: none yet."
+    )
+    channel = models.CharField(max_length=120, blank=True, help_text="The owner's channel, where inputs go.")
+    epoch = models.PositiveIntegerField(default=0, help_text="Raised by every takeover.")
+    expires_at = models.DateTimeField(db_index=True)
+    tick = models.PositiveIntegerField(default=0, help_text="The last tick the owner ran, as of its last renewal.")
+    started_at = models.DateTimeField(help_text="When tick 0 was: ticks are scheduled from it.")
+
+    def __str__(self) -> str:
+        return f"match {self.match_id}: {self.owner or 'nobody'} (epoch {self.epoch}, tick {self.tick})"

@@ -14,7 +14,7 @@ them into its own frames (``games.frames``, ``games.api``).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -398,6 +398,20 @@ def abort_match(match_id: int, reason: str) -> Step:
     """Stop a waiting or active match (staff); logged like any other event."""
     with transaction.atomic():
         return _Locked.lock(match_id).append(EventKind.ABORT, None, None, move={"reason": reason})
+
+
+def log_ticks(match_id: int, tick: int, inputs: list[tuple[int, Any]], fence: Callable[[], None]) -> Step:
+    """Log a real-time match's tick ``tick`` with the inputs applied at it
+    (``[(seat, input), ...]`` in the order they arrived): the path every
+    other event takes (lock, validate by the fold, write, broadcast after
+    commit). ``fence`` runs under the match's row lock before anything is
+    written and raises if the caller no longer owns the match's loop (see
+    ``games.realtime``), so an owner that lost its lease cannot write."""
+    with transaction.atomic():
+        locked = _Locked.lock(match_id)
+        fence()
+        move = {"tick": tick, "inputs": [[seat, sent] for seat, sent in inputs]}
+        return locked.append(EventKind.TICKS, None, None, move=move)
 
 
 def settle_deadline(match_id: int) -> bool:

@@ -16,6 +16,7 @@ from games.engine.clocks import charge, parse_time
 from games.engine.errors import ErrorCode, GameError
 from games.engine.game import IllegalMove, Result
 from games.engine.match import Event, EventKind, MatchData, PlayerEntry, Status, turn
+from games.engine.realtime import RealtimeGame
 from games.engine.registry import get_game
 
 
@@ -190,6 +191,36 @@ def _on_abandon(data: MatchData, event: Event, player: PlayerEntry | None) -> No
     _finish(data, _other_seats_win(data, event["move"]["seats"], "abandoned"))
 
 
+def _on_ticks(data: MatchData, event: Event, player: PlayerEntry | None) -> None:
+    """A real-time match's ticks up to ``move["tick"]``: the ones before it
+    without inputs, that one with the inputs logged (each parsed again, so a
+    replay checks them as the live path did)."""
+    _require_active(data)
+    game = get_game(data["game"])
+    if not isinstance(game, RealtimeGame):
+        raise GameError(ErrorCode.ILLEGAL_MOVE, f"{data['game']} is not a real-time game")
+    target, current = event["move"]["tick"], data["state"]["tick"]
+    if not isinstance(target, int) or isinstance(target, bool) or target <= current:
+        raise GameError(ErrorCode.ILLEGAL_MOVE, f"tick {target} does not come after tick {current}")
+    state = data["state"]
+    for tick in range(current + 1, target):
+        state = game.apply_tick(state, tick, {})
+        if game.result(state) is not None:
+            raise GameError(ErrorCode.ILLEGAL_MOVE, f"the match ended at tick {tick}, before tick {target}")
+    inputs: dict[int, list[Any]] = {}
+    try:
+        for seat, sent in event["move"]["inputs"]:
+            if seat not in range(data["seats"]):
+                raise IllegalMove(f"no seat {seat}")
+            inputs.setdefault(seat, []).append(game.parse_move(sent))
+    except IllegalMove as refusal:
+        raise GameError(ErrorCode.ILLEGAL_MOVE, refusal.reason) from None
+    data["state"] = game.apply_tick(state, target, inputs)
+    result = game.result(data["state"])
+    if result is not None:
+        _finish(data, result)
+
+
 def _on_abort(data: MatchData, event: Event, player: PlayerEntry | None) -> None:
     """Staff stop a match that has not ended: no result, nobody wins."""
     if Status(data["status"]).over:
@@ -207,4 +238,5 @@ _HANDLERS: dict[str, Callable[[MatchData, Event, PlayerEntry | None], None]] = {
     EventKind.TIMEOUT: _on_timeout,
     EventKind.ABANDON: _on_abandon,
     EventKind.ABORT: _on_abort,
+    EventKind.TICKS: _on_ticks,
 }

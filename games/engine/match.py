@@ -37,6 +37,10 @@ class EventKind(StrEnum):
     TIMEOUT = "timeout"
     ABANDON = "abandon"
     ABORT = "abort"
+    # A real-time match's tick that had inputs (or ended it): ``move`` is
+    # ``{"tick": n, "inputs": [[seat, input], ...]}``; the ticks before it
+    # since the last one logged had none (see games.engine.realtime).
+    TICKS = "ticks"
 
 
 #: The kinds a player may send; the others come from the server.

@@ -26,7 +26,10 @@ def validate_options(game_slug: str, options: Any) -> dict[str, Any]:
         raise InvalidOptions("options must be an object")
     own = {key: options[key] for key in ENGINE_OPTIONS if key in options}
     rest = {key: value for key, value in options.items() if key not in own}
-    valid = dict(get_game(game_slug).validate_options(rest))
+    game = get_game(game_slug)
+    valid = dict(game.validate_options(rest))
+    if game.tick_ms is not None and ({"clock", "move_timeout"} & set(own)):
+        raise InvalidOptions("a real-time game has no clock and no move timeout: its ticks are the clock")
     if "clock" in own:
         clock = own["clock"]
         if not isinstance(clock, dict) or set(clock) - {"initial", "increment"} or "initial" not in clock:

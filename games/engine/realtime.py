@@ -12,6 +12,9 @@ Inputs are not moves: a player may send one whenever :meth:`Game.turn`
 lists their seat (the seats still in play), at most ``inputs_per_tick`` of
 them per tick; they are applied at the next tick the server runs, never to
 a tick already past.
+
+The state holds ``"tick"``, the number of the last tick applied (0 before
+the first); the engine reads it to know where a match stands.
 """
 
 from __future__ import annotations

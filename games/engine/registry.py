@@ -62,12 +62,30 @@ def _check(game: Game) -> None:
     for method in ("initial_state", "turn", "apply_move", "result", "legal_moves"):
         if getattr(cls, method) is getattr(Game, method):
             raise InvalidGame(f"{cls.__qualname__} does not implement {method}")
-    if game.tick_ms is not None:
-        raise InvalidGame(f"{cls.__qualname__}.tick_ms: no tick loop runs yet; leave it None")
+    _check_time(game)
     try:
         game.describe()  # what GET /api/games lists: one game's failure must not empty the list
     except Exception as problem:
         raise InvalidGame(f"{cls.__qualname__}: no JSON Schema for its Move or Options ({problem})") from None
+
+
+def _check_time(game: Game) -> None:
+    """A game advances with time only as a :class:`RealtimeGame` (its loop
+    calls ``apply_tick``), and frames go to every viewer alike: a real-time
+    game hides nothing."""
+    from games.engine.realtime import RealtimeGame
+
+    name = type(game).__qualname__
+    if not isinstance(game, RealtimeGame):
+        if game.tick_ms is not None:
+            raise InvalidGame(f"{name}.tick_ms: only a RealtimeGame advances with time; leave it None")
+        return
+    if not isinstance(game.tick_ms, int) or not 10 <= game.tick_ms <= 1000:
+        raise InvalidGame(f"{name}.tick_ms must be whole milliseconds from 10 to 1000")
+    if type(game).apply_tick is RealtimeGame.apply_tick:
+        raise InvalidGame(f"{name} does not implement apply_tick")
+    if game.hidden_information:
+        raise InvalidGame(f"{name}: a real-time game's frames go to everyone; it cannot hide information")
 
 
 def get_game(slug: str) -> Game:

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,95 +14,198 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Player',
+            name="Player",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=40)),
-                ('token_hash', models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='player', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=40)),
+                ("token_hash", models.CharField(blank=True, editable=False, max_length=64, null=True, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="player", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Match',
+            name="Match",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('game', models.CharField(db_index=True, max_length=32)),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('active', 'Active'), ('finished', 'Finished'), ('aborted', 'Aborted')], db_index=True, default='waiting', max_length=16)),
-                ('seat_count', models.PositiveSmallIntegerField()),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('state', models.JSONField()),
-                ('seq', models.PositiveIntegerField(default=0, help_text='Sequence number of the last logged event.')),
-                ('result', models.JSONField(blank=True, null=True)),
-                ('engine_state', models.JSONField(blank=True, default=dict, help_text='Clocks, turn start times, draw offer and rematch requests.')),
-                ('deadline_at', models.DateTimeField(blank=True, db_index=True, help_text='When the clock worker must act unless someone moves first.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("game", models.CharField(db_index=True, max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("active", "Active"),
+                            ("finished", "Finished"),
+                            ("aborted", "Aborted"),
+                        ],
+                        db_index=True,
+                        default="waiting",
+                        max_length=16,
+                    ),
+                ),
+                ("seat_count", models.PositiveSmallIntegerField()),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("state", models.JSONField()),
+                ("seq", models.PositiveIntegerField(default=0, help_text="Sequence number of the last logged event.")),
+                ("result", models.JSONField(blank=True, null=True)),
+                (
+                    "engine_state",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Clocks, turn start times, draw offer and rematch requests."
+                    ),
+                ),
+                (
+                    "deadline_at",
+                    models.DateTimeField(
+                        blank=True,
+                        db_index=True,
+                        help_text="When the clock worker must act unless someone moves first.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="games.player",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'matches',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "matches",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='ChatMessage',
+            name="ChatMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seat', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('text', models.CharField(max_length=500)),
-                ('at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('hidden', models.BooleanField(default=False, help_text='Hidden by a moderator.')),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat', to='games.match')),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chat_messages', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seat", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("text", models.CharField(max_length=500)),
+                ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("hidden", models.BooleanField(default=False, help_text="Hidden by a moderator.")),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chat", to="games.match"
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chat_messages", to="games.player"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-at'],
+                "ordering": ["-at"],
             },
         ),
         migrations.CreateModel(
-            name='Ticket',
+            name="Ticket",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('used_at', models.DateTimeField(blank=True, null=True)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tickets', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                ("used_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tickets", to="games.player"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MatchEvent',
+            name="MatchEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveIntegerField()),
-                ('kind', models.CharField(choices=[('join', 'Join'), ('move', 'Move'), ('resign', 'Resign'), ('offer_draw', 'Offer Draw'), ('accept_draw', 'Accept Draw'), ('rematch', 'Rematch'), ('timeout', 'Timeout'), ('abandon', 'Abandon')], max_length=16)),
-                ('seat', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('move', models.JSONField(blank=True, null=True)),
-                ('at', models.DateTimeField()),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='games.match')),
-                ('player', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seq", models.PositiveIntegerField()),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("join", "Join"),
+                            ("move", "Move"),
+                            ("resign", "Resign"),
+                            ("offer_draw", "Offer Draw"),
+                            ("accept_draw", "Accept Draw"),
+                            ("rematch", "Rematch"),
+                            ("timeout", "Timeout"),
+                            ("abandon", "Abandon"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("seat", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("move", models.JSONField(blank=True, null=True)),
+                ("at", models.DateTimeField()),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="games.match"
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="games.player",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['match', 'seq'],
-                'constraints': [models.UniqueConstraint(fields=('match', 'seq'), name='unique_event_seq_per_match')],
+                "ordering": ["match", "seq"],
+                "constraints": [models.UniqueConstraint(fields=("match", "seq"), name="unique_event_seq_per_match")],
             },
         ),
         migrations.CreateModel(
-            name='Seat',
+            name="Seat",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seat', models.PositiveSmallIntegerField()),
-                ('joined_at', models.DateTimeField(auto_now_add=True)),
-                ('connections', models.PositiveIntegerField(default=0, help_text='Open WebSockets of this player on this match.')),
-                ('left_at', models.DateTimeField(blank=True, help_text="When the player's last socket closed.", null=True)),
-                ('match', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='seats', to='games.match')),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='seats', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("seat", models.PositiveSmallIntegerField()),
+                ("joined_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "connections",
+                    models.PositiveIntegerField(default=0, help_text="Open WebSockets of this player on this match."),
+                ),
+                (
+                    "left_at",
+                    models.DateTimeField(blank=True, help_text="When the player's last socket closed.", null=True),
+                ),
+                (
+                    "match",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="seats", to="games.match"
+                    ),
+                ),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="seats", to="games.player"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['seat'],
-                'constraints': [models.UniqueConstraint(fields=('match', 'seat'), name='unique_seat_per_match'), models.UniqueConstraint(fields=('match', 'player'), name='one_seat_per_player')],
+                "ordering": ["seat"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("match", "seat"), name="unique_seat_per_match"),
+                    models.UniqueConstraint(fields=("match", "player"), name="one_seat_per_player"),
+                ],
             },
         ),
     ]

@@ -4,15 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0002_connections'),
+        ("games", "0002_connections"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='matchevent',
-            name='kind',
-            field=models.CharField(choices=[('join', 'Join'), ('move', 'Move'), ('resign', 'Resign'), ('offer_draw', 'Offer Draw'), ('accept_draw', 'Accept Draw'), ('rematch', 'Rematch'), ('timeout', 'Timeout'), ('abandon', 'Abandon'), ('abort', 'Abort')], max_length=16),
+            model_name="matchevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("join", "Join"),
+                    ("move", "Move"),
+                    ("resign", "Resign"),
+                    ("offer_draw", "Offer Draw"),
+                    ("accept_draw", "Accept Draw"),
+                    ("rematch", "Rematch"),
+                    ("timeout", "Timeout"),
+                    ("abandon", "Abandon"),
+                    ("abort", "Abort"),
+                ],
+                max_length=16,
+            ),
         ),
     ]

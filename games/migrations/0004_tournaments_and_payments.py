@@ -5,109 +5,216 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0003_abort_event'),
+        ("games", "0003_abort_event"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending_payment', 'Pending Payment'), ('confirmed', 'Confirmed'), ('payment_mismatch', 'Payment Mismatch'), ('refund_due', 'Refund Due'), ('refunded', 'Refunded')], db_index=True, max_length=20)),
-                ('client_reference_id', models.CharField(max_length=64, unique=True)),
-                ('payment_intent', models.CharField(blank=True, db_index=True, max_length=100, null=True)),
-                ('amount_paid', models.PositiveIntegerField(blank=True, null=True)),
-                ('currency_paid', models.CharField(blank=True, max_length=3)),
-                ('note', models.CharField(blank=True, help_text='Why staff should look at this entry.', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('player', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending_payment", "Pending Payment"),
+                            ("confirmed", "Confirmed"),
+                            ("payment_mismatch", "Payment Mismatch"),
+                            ("refund_due", "Refund Due"),
+                            ("refunded", "Refunded"),
+                        ],
+                        db_index=True,
+                        max_length=20,
+                    ),
+                ),
+                ("client_reference_id", models.CharField(max_length=64, unique=True)),
+                ("payment_intent", models.CharField(blank=True, db_index=True, max_length=100, null=True)),
+                ("amount_paid", models.PositiveIntegerField(blank=True, null=True)),
+                ("currency_paid", models.CharField(blank=True, max_length=3)),
+                (
+                    "note",
+                    models.CharField(blank=True, help_text="Why staff should look at this entry.", max_length=200),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "player",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="entries", to="games.player"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'entries',
-                'ordering': ['created_at', 'id'],
+                "verbose_name_plural": "entries",
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Pairing',
+            name="Pairing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('round', models.PositiveSmallIntegerField()),
-                ('slot', models.PositiveSmallIntegerField()),
-                ('entry_a', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='games.entry')),
-                ('entry_b', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='games.entry')),
-                ('winner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='games.entry')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("round", models.PositiveSmallIntegerField()),
+                ("slot", models.PositiveSmallIntegerField()),
+                (
+                    "entry_a",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="games.entry",
+                    ),
+                ),
+                (
+                    "entry_b",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="games.entry",
+                    ),
+                ),
+                (
+                    "winner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="games.entry",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['round', 'slot'],
+                "ordering": ["round", "slot"],
             },
         ),
         migrations.AddField(
-            model_name='match',
-            name='pairing',
-            field=models.ForeignKey(blank=True, help_text='The tournament bracket slot this match decides.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='matches', to='games.pairing'),
+            model_name="match",
+            name="pairing",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The tournament bracket slot this match decides.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="matches",
+                to="games.pairing",
+            ),
         ),
         migrations.CreateModel(
-            name='PaymentEvent',
+            name="PaymentEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('provider', models.CharField(max_length=40)),
-                ('event_id', models.CharField(blank=True, max_length=200)),
-                ('type', models.CharField(blank=True, max_length=100)),
-                ('body', models.TextField()),
-                ('headers', models.JSONField(default=dict)),
-                ('received_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('signature_valid', models.BooleanField()),
-                ('duplicate', models.BooleanField(default=False)),
-                ('outcome', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('ignored', 'Ignored'), ('flagged', 'Flagged'), ('duplicate', 'Duplicate'), ('invalid_signature', 'Invalid Signature'), ('failed', 'Failed')], db_index=True, default='received', max_length=20)),
-                ('error', models.TextField(blank=True)),
-                ('processed_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("provider", models.CharField(max_length=40)),
+                ("event_id", models.CharField(blank=True, max_length=200)),
+                ("type", models.CharField(blank=True, max_length=100)),
+                ("body", models.TextField()),
+                ("headers", models.JSONField(default=dict)),
+                ("received_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("signature_valid", models.BooleanField()),
+                ("duplicate", models.BooleanField(default=False)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("ignored", "Ignored"),
+                            ("flagged", "Flagged"),
+                            ("duplicate", "Duplicate"),
+                            ("invalid_signature", "Invalid Signature"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("processed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-received_at'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('duplicate', False), ('signature_valid', True)), fields=('provider', 'event_id'), name='one_canonical_delivery_per_event')],
+                "ordering": ["-received_at"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("duplicate", False), ("signature_valid", True)),
+                        fields=("provider", "event_id"),
+                        name="one_canonical_delivery_per_event",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Tournament',
+            name="Tournament",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('game', models.CharField(max_length=32)),
-                ('options', models.JSONField(blank=True, default=dict)),
-                ('entry_fee', models.PositiveIntegerField(default=0, help_text='In minor units (cents); 0 is free.')),
-                ('currency', models.CharField(default='eur', max_length=3)),
-                ('capacity', models.PositiveIntegerField()),
-                ('starts_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('status', models.CharField(choices=[('registration', 'Registration'), ('running', 'Running'), ('finished', 'Finished'), ('cancelled', 'Cancelled')], db_index=True, default='registration', max_length=16)),
-                ('seq', models.PositiveIntegerField(default=0, help_text='Version, raised by every change pushed to watchers.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('winner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='games.player')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("game", models.CharField(max_length=32)),
+                ("options", models.JSONField(blank=True, default=dict)),
+                ("entry_fee", models.PositiveIntegerField(default=0, help_text="In minor units (cents); 0 is free.")),
+                ("currency", models.CharField(default="eur", max_length=3)),
+                ("capacity", models.PositiveIntegerField()),
+                ("starts_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("registration", "Registration"),
+                            ("running", "Running"),
+                            ("finished", "Finished"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="registration",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "seq",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Version, raised by every change pushed to watchers."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "winner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="games.player",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddField(
-            model_name='pairing',
-            name='tournament',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pairings', to='games.tournament'),
+            model_name="pairing",
+            name="tournament",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="pairings", to="games.tournament"
+            ),
         ),
         migrations.AddField(
-            model_name='entry',
-            name='tournament',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='entries', to='games.tournament'),
+            model_name="entry",
+            name="tournament",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="entries", to="games.tournament"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='pairing',
-            constraint=models.UniqueConstraint(fields=('tournament', 'round', 'slot'), name='one_pairing_per_slot'),
+            model_name="pairing",
+            constraint=models.UniqueConstraint(fields=("tournament", "round", "slot"), name="one_pairing_per_slot"),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.UniqueConstraint(fields=('tournament', 'player'), name='one_entry_per_player'),
+            model_name="entry",
+            constraint=models.UniqueConstraint(fields=("tournament", "player"), name="one_entry_per_player"),
         ),
     ]

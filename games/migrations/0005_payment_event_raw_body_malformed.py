@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0004_tournaments_and_payments'),
+        ("games", "0004_tournaments_and_payments"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paymentevent',
-            name='raw_body',
-            field=models.BinaryField(default=b'', help_text='The exact bytes received.'),
+            model_name="paymentevent",
+            name="raw_body",
+            field=models.BinaryField(default=b"", help_text="The exact bytes received."),
         ),
         migrations.AlterField(
-            model_name='paymentevent',
-            name='outcome',
-            field=models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('ignored', 'Ignored'), ('flagged', 'Flagged'), ('duplicate', 'Duplicate'), ('invalid_signature', 'Invalid Signature'), ('failed', 'Failed'), ('malformed', 'Malformed')], db_index=True, default='received', max_length=20),
+            model_name="paymentevent",
+            name="outcome",
+            field=models.CharField(
+                choices=[
+                    ("received", "Received"),
+                    ("processed", "Processed"),
+                    ("ignored", "Ignored"),
+                    ("flagged", "Flagged"),
+                    ("duplicate", "Duplicate"),
+                    ("invalid_signature", "Invalid Signature"),
+                    ("failed", "Failed"),
+                    ("malformed", "Malformed"),
+                ],
+                db_index=True,
+                default="received",
+                max_length=20,
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0006_chess_anchor'),
+        ("games", "0006_chess_anchor"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='matchevent',
-            name='checkpoint',
+            model_name="matchevent",
+            name="checkpoint",
             field=models.JSONField(blank=True, editable=False, null=True),
         ),
     ]

@@ -11,22 +11,21 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0007_event_checkpoints'),
+        ("games", "0007_event_checkpoints"),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.RemoveField(
-                    model_name='match',
-                    name='pairing',
+                    model_name="match",
+                    name="pairing",
                 ),
-                migrations.DeleteModel(name='Pairing'),
-                migrations.DeleteModel(name='Entry'),
-                migrations.DeleteModel(name='Tournament'),
-                migrations.DeleteModel(name='PaymentEvent'),
+                migrations.DeleteModel(name="Pairing"),
+                migrations.DeleteModel(name="Entry"),
+                migrations.DeleteModel(name="Tournament"),
+                migrations.DeleteModel(name="PaymentEvent"),
             ],
             database_operations=[],
         ),

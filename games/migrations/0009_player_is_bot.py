@@ -4,15 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('games', '0008_tournaments_and_payments_moved_out'),
+        ("games", "0008_tournaments_and_payments_moved_out"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='player',
-            name='is_bot',
-            field=models.BooleanField(default=False, help_text='A computer player: the bots app, or an external program that declared itself one.'),
+            model_name="player",
+            name="is_bot",
+            field=models.BooleanField(
+                default=False,
+                help_text="A computer player: the bots app, or an external program that declared itself one.",
+            ),
         ),
     ]

@@ -4,8 +4,8 @@ import signal
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from games.background import beside_loops
-from games.clock import run_clock, settle_due
+from games.background import beside_loops, run_worker
+from games.clock import settle_due
 
 
 class Command(BaseCommand):
@@ -36,4 +36,4 @@ class Command(BaseCommand):
         for beside in loops:
             self.stdout.write(f"clock worker: also running the {beside.name}", ending="\n")
         self.stdout.flush()
-        await asyncio.gather(run_clock(poll, stop), *(beside.factory(stop) for beside in loops))
+        await run_worker(poll, stop)
