@@ -400,17 +400,18 @@ def abort_match(match_id: int, reason: str) -> Step:
         return _Locked.lock(match_id).append(EventKind.ABORT, None, None, move={"reason": reason})
 
 
-def log_ticks(match_id: int, tick: int, inputs: list[tuple[int, Any]], fence: Callable[[], None]) -> Step:
+def log_ticks(match_id: int, tick: int, inputs: list[tuple[int, Any]], epoch: int, fence: Callable[[], None]) -> Step:
     """Log a real-time match's tick ``tick`` with the inputs applied at it
     (``[(seat, input), ...]`` in the order they arrived): the path every
     other event takes (lock, validate by the fold, write, broadcast after
     commit). ``fence`` runs under the match's row lock before anything is
     written and raises if the caller no longer owns the match's loop (see
-    ``games.realtime``), so an owner that lost its lease cannot write."""
+    ``games.realtime``), so an owner that lost its lease cannot write;
+    ``epoch``, the owner's lease epoch, is logged with the tick (for audit)."""
     with transaction.atomic():
         locked = _Locked.lock(match_id)
         fence()
-        move = {"tick": tick, "inputs": [[seat, sent] for seat, sent in inputs]}
+        move = {"tick": tick, "inputs": [[seat, sent] for seat, sent in inputs], "epoch": epoch}
         return locked.append(EventKind.TICKS, None, None, move=move)
 
 
