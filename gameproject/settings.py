@@ -297,6 +297,9 @@ WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", DEBUG or EMBEDDED)
 # Networks (CIDR, comma-separated) an endpoint may resolve to even though they
 # are private, loopback or link-local; empty: only public addresses.
 WEBHOOKS_ALLOWED_NETWORKS = env_list("WEBHOOKS_ALLOWED_NETWORKS")
+# A PEM file of the CA certificates https endpoints' certificates are verified
+# against instead of the default trust store (certifi); empty: the default.
+WEBHOOKS_CA_BUNDLE = os.environ.get("WEBHOOKS_CA_BUNDLE", "")
 # Seconds one attempt may take (connect, send, answer) before it fails.
 WEBHOOKS_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOKS_TIMEOUT_SECONDS", 15))
 # A sender claims a delivery for this long; if it dies, another sender takes

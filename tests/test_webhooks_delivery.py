@@ -1,14 +1,17 @@
 """Sending outgoing webhooks to real receivers on loopback: signatures,
 retries, what each kind of answer does to a delivery and an endpoint, the
-address guard at attempt time, and real sender processes that are killed or
-run side by side."""
+address guard at attempt time, https with certificates of a test CA, the
+settings' checks, and real sender processes that are frozen, killed or run
+side by side."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -21,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import trustme
 from channels.db import database_sync_to_async
+from django.core.checks import run_checks
 from django.db import connection, transaction
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from games import background
 from tests import live
 from tests.webhook_receivers import (
     Receiver,
@@ -40,10 +46,12 @@ from tests.webhook_receivers import (
     receiver,
     redirect,
     retry_after,
+    trickle,
 )
+from webhooks import delivery as claims
 from webhooks import outbox
-from webhooks.delivery import Outcome, claim, prune, record
-from webhooks.models import Attempt, Delivery, Endpoint, Message, new_secret
+from webhooks.delivery import EXCERPT_CHARS, Outcome, claim, prune, record
+from webhooks.models import Attempt, Delivery, Endpoint, EndpointSecret, Message, new_secret
 from webhooks.sender import run_sender, send_due
 from webhooks.signing import USER_AGENT, signature_headers
 
@@ -322,6 +330,49 @@ def test_a_timeout_is_recorded_as_an_error_and_retried(webhook_settings: Any) ->
     assert (delivery.status, delivery.attempts) == ("pending", 2)
 
 
+def test_a_receiver_trickling_its_head_cannot_hold_an_attempt_past_the_timeout(webhook_settings: Any) -> None:
+    """A byte every 0.5 s keeps a per-read timeout of 1 s from ever firing;
+    the attempt's own deadline ends it."""
+    webhook_settings.WEBHOOKS_TIMEOUT_SECONDS = 1
+    with receiver(trickle("head", interval=0.5)) as hook:
+        endpoint_for(hook)
+        message = emit()
+        started = time.monotonic()
+        assert deliver() == 1
+        took = time.monotonic() - started
+    assert took < 2.5, took
+    [attempt] = attempts_of(message)
+    assert (attempt.status_code, attempt.error) == (None, "timed out after 1 s")
+    assert 900 <= attempt.duration_ms < 2000, attempt.duration_ms
+    assert delivery_of(message).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("status", "interval", "outcome"),
+    [
+        (200, 0.5, "succeeded"),  # a slow body: a 2xx is a success whatever its body does
+        (503, 30.0, "pending"),  # a body that never comes: the status still counts
+    ],
+)
+def test_an_answer_whose_body_runs_out_of_time_keeps_its_status(
+    webhook_settings: Any, status: int, interval: float, outcome: str
+) -> None:
+    webhook_settings.WEBHOOKS_TIMEOUT_SECONDS = 1
+    body = b"received, slowly"
+    with receiver(trickle("body", interval=interval, status=status, body=body)) as hook:
+        endpoint_for(hook)
+        message = emit()
+        assert deliver() == 1
+    [attempt] = attempts_of(message)
+    assert (attempt.status_code, attempt.succeeded) == (status, status == 200)
+    assert attempt.error == "the body timed out after 1 s"
+    assert body.decode().startswith(attempt.response_excerpt)
+    assert bool(attempt.response_excerpt) == (interval < 1), "the bytes that arrived in time are kept"
+    assert attempt.duration_ms < 2000, attempt.duration_ms
+    assert delivery_of(message).status == outcome
+    assert hook.ids() == [message.id]
+
+
 @pytest.mark.parametrize("status", [302, 307])
 def test_a_redirect_is_a_failure_and_is_not_followed(status: int) -> None:
     with receiver() as target, receiver() as hook:
@@ -345,8 +396,18 @@ def test_a_huge_answer_is_not_read_beyond_its_excerpt() -> None:
         took = time.monotonic() - started
     [attempt] = attempts_of(message)
     assert attempt.status_code == 500
-    assert attempt.response_excerpt == "x" * 1000
+    assert attempt.response_excerpt == "x" * EXCERPT_CHARS == "x" * 1000
     assert took < 1.5, took
+
+
+def test_the_excerpt_is_the_first_bytes_of_the_body_without_a_cut_character() -> None:
+    body = ("a" + "\u00e9" * 600).encode()  # the 1000th byte is the first half of an "é"
+    with receiver(always(500, body)) as hook:
+        endpoint_for(hook)
+        message = emit()
+        assert deliver() == 1
+    [attempt] = attempts_of(message)
+    assert attempt.response_excerpt == "a" + "\u00e9" * 499
 
 
 # --- the address guard at attempt time -------------------------------------------------
@@ -362,6 +423,68 @@ def test_an_endpoint_on_a_refused_address_gets_a_failed_attempt_and_nothing_is_s
     [attempt] = attempts_of(message)
     assert attempt.status_code is None and not attempt.succeeded
     assert attempt.error.startswith("refused address: the host '127.0.0.1' resolves to 127.0.0.1")
+    assert delivery_of(message).status == "pending"
+
+
+# --- https --------------------------------------------------------------------------------
+
+
+def tls_for(authority: trustme.CA, name: str) -> ssl.SSLContext:
+    """A server's TLS context with a certificate for ``name`` issued by ``authority``."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    authority.issue_cert(name).configure_cert(context)
+    return context
+
+
+@pytest.fixture
+def authority(webhook_settings: Any, tmp_path: Path) -> trustme.CA:
+    """A test CA, which the sender trusts through WEBHOOKS_CA_BUNDLE; https
+    only, to ``localhost`` (which may resolve to both loopback addresses)."""
+    authority = trustme.CA()
+    bundle = tmp_path / "ca.pem"
+    authority.cert_pem.write_to_path(str(bundle))
+    webhook_settings.WEBHOOKS_CA_BUNDLE = str(bundle)
+    webhook_settings.WEBHOOKS_ALLOW_HTTP = False
+    webhook_settings.WEBHOOKS_ALLOWED_NETWORKS = ["127.0.0.0/8", "::1/128"]
+    return authority
+
+
+def test_an_https_endpoint_is_verified_by_name_and_reached_at_the_checked_address(authority: trustme.CA) -> None:
+    with receiver(tls=tls_for(authority, "localhost")) as hook:
+        endpoint_for(hook)
+        message = emit()
+        assert deliver() == 1
+    [request] = hook.received()
+    assert request.verified and request.webhook_id == message.id
+    assert request.headers["host"] == f"localhost:{hook.port}"
+    assert request.local_address == "127.0.0.1"
+    assert hook.server_names == ["localhost"], "the TLS handshake did not ask for the endpoint's hostname"
+    [attempt] = attempts_of(message)
+    assert (attempt.status_code, attempt.error) == (200, "")
+    assert delivery_of(message).status == "succeeded"
+
+
+@pytest.mark.parametrize(
+    ("name", "trusted", "reason"),
+    [
+        ("other.example", True, "Hostname mismatch, certificate is not valid for 'localhost'"),
+        ("localhost", False, "unable to get local issuer certificate"),  # the default trust store
+    ],
+)
+def test_an_https_endpoint_whose_certificate_is_refused_gets_no_request(
+    authority: trustme.CA, webhook_settings: Any, name: str, trusted: bool, reason: str
+) -> None:
+    if not trusted:
+        webhook_settings.WEBHOOKS_CA_BUNDLE = ""
+    with receiver(tls=tls_for(authority, name)) as hook:
+        endpoint_for(hook)
+        message = emit()
+        assert deliver() == 1
+    assert hook.server_names == ["localhost"], "the sender never reached the receiver's TLS handshake"
+    assert hook.received() == []
+    [attempt] = attempts_of(message)
+    assert attempt.status_code is None and not attempt.succeeded
+    assert attempt.error.startswith("certificate refused: ") and reason in attempt.error, attempt.error
     assert delivery_of(message).status == "pending"
 
 
@@ -401,6 +524,41 @@ def test_claims_respect_each_endpoint_in_flight_limit(webhook_settings: Any) -> 
     record(item, Outcome(at=timezone.now(), duration_ms=3, status_code=200))
     [next_one] = claim("sender-b", 100)
     assert next_one.endpoint_id == busy.pk and next_one.claimed_by == "sender-b"
+
+
+def test_a_sender_claiming_for_one_endpoint_leaves_the_others_to_another_sender() -> None:
+    """Sender A, in the middle of its claim, has chosen one delivery (its
+    limit) and holds its transaction open: sender B claims the other
+    endpoint's delivery meanwhile instead of finding every endpoint locked."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite's write lock lets one claimer at a time in, whatever it locks")
+    first = Endpoint.objects.create(url="http://127.0.0.1:9/first")
+    second = Endpoint.objects.create(url="http://127.0.0.1:9/second")
+    for endpoint in (first, second):
+        endpoint.rotate_secret()
+    for_first, for_second = emit_to([first]), emit_to([second])
+    chosen_by_a: list[int] = []
+    choosing, done = threading.Event(), threading.Event()
+
+    def sender_a() -> None:
+        try:
+            with transaction.atomic():
+                chosen_by_a.extend(claims._choose(timezone.now(), 1, 1)[0])
+                choosing.set()
+                done.wait(10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=sender_a)
+    thread.start()
+    try:
+        assert choosing.wait(10)
+        claimed_by_b = claim("sender-b", 10)
+    finally:
+        done.set()
+        thread.join(10)
+    assert chosen_by_a == [delivery_of(for_first).pk]
+    assert [(item.endpoint_id, item.message_id) for item in claimed_by_b] == [(second.pk, for_second.id)]
 
 
 def emit_to(endpoints: list[Endpoint]) -> Message:
@@ -444,6 +602,21 @@ def test_old_messages_are_pruned_with_their_deliveries_and_attempts(webhook_sett
     assert not Delivery.objects.filter(message_id=old.pk).exists()
     assert not Attempt.objects.filter(message_id=old.pk).exists()
     assert Attempt.objects.filter(message_id=recent.pk).count() == 1
+
+
+def test_pruning_deletes_secrets_that_stopped_signing_over_a_day_ago() -> None:
+    endpoint = Endpoint.objects.create(url="http://127.0.0.1:9/hook")
+    now = timezone.now()
+    expiries = {
+        "long_gone": now - timedelta(days=1, minutes=1),
+        "just_expired": now - timedelta(hours=23),
+        "rotating_out": now + timedelta(hours=1),
+        "current": None,
+    }
+    secrets = {name: EndpointSecret.objects.create(endpoint=endpoint, expires_at=at) for name, at in expiries.items()}
+    prune(now)
+    kept = set(EndpointSecret.objects.values_list("pk", flat=True))
+    assert kept == {secrets[name].pk for name in ("just_expired", "rotating_out", "current")}
 
 
 # --- the sender loop ----------------------------------------------------------------------
@@ -546,6 +719,103 @@ async def test_a_server_process_runs_the_sender_in_process_when_configured(webho
     assert hook.ids() == [message.id]
 
 
+# --- registered background loops ------------------------------------------------------------
+
+
+def raising_once(runs: list[str]) -> background.LoopFactory:
+    """A registered loop whose first run raises; later runs last until stopped."""
+
+    async def loop(stop: asyncio.Event | None) -> None:
+        runs.append("run")
+        if len(runs) == 1:
+            raise RuntimeError("the first run breaks")
+        await (stop or asyncio.Event()).wait()
+
+    return loop
+
+
+@pytest.fixture
+def flaky_loop(monkeypatch: Any) -> list[str]:
+    """The only registered loop is one that raises on its first run; returns its runs."""
+    runs: list[str] = []
+    monkeypatch.setattr(background, "RESTART_PAUSE_SECONDS", 0.05)
+    monkeypatch.setattr(background, "_beside", {})
+    background.run_beside("flaky loop", raising_once(runs), lambda: True)
+    return runs
+
+
+async def wait_for_runs(runs: list[str], count: int) -> None:
+    for _ in range(250):
+        if len(runs) >= count:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(runs)} runs, not {count}")
+
+
+async def test_the_worker_restarts_a_registered_loop_that_raised(flaky_loop: list[str], caplog: Any) -> None:
+    stop = asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="games.background"):
+        worker = asyncio.create_task(background.run_worker(0.05, stop))
+        try:
+            await wait_for_runs(flaky_loop, 2)
+            assert not worker.done(), "the worker ended"
+        finally:
+            stop.set()
+            await asyncio.wait_for(worker, 5)
+    assert "the flaky loop failed; starting it again in 0.05 s" in caplog.text
+    assert "RuntimeError: the first run breaks" in caplog.text
+
+
+async def test_a_server_process_restarts_a_registered_loop_that_raised(flaky_loop: list[str]) -> None:
+    background.ensure_started()
+    try:
+        await wait_for_runs(flaky_loop, 2)
+    finally:
+        await background.stop()
+    assert flaky_loop == ["run", "run"]
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+def webhook_check_errors() -> list[str]:
+    return sorted(message.id for message in run_checks() if (message.id or "").startswith("webhooks."))
+
+
+def test_system_checks_refuse_settings_that_would_send_twice_never_retry_or_trust_nothing(
+    webhook_settings: Any, tmp_path: Path
+) -> None:
+    assert webhook_check_errors() == []
+    webhook_settings.WEBHOOKS_CLAIM_SECONDS = webhook_settings.WEBHOOKS_TIMEOUT_SECONDS
+    assert webhook_check_errors() == ["webhooks.E001"]
+    webhook_settings.WEBHOOKS_CLAIM_SECONDS = 10
+    for schedule in ([], [0, -5, 60]):
+        webhook_settings.WEBHOOKS_RETRY_SCHEDULE = schedule
+        assert webhook_check_errors() == ["webhooks.E002"]
+    webhook_settings.WEBHOOKS_RETRY_SCHEDULE = [0]
+    webhook_settings.WEBHOOKS_CA_BUNDLE = str(tmp_path / "missing.pem")
+    assert webhook_check_errors() == ["webhooks.E003"]
+    (tmp_path / "missing.pem").write_text(trustme.CA().cert_pem.bytes().decode())
+    assert webhook_check_errors() == []
+
+
+def test_the_shipped_defaults_are_the_issues(monkeypatch: Any) -> None:
+    """The project's settings read afresh with no WEBHOOKS_* in the environment
+    (the test settings and the fixture override some)."""
+    for name in list(os.environ):
+        if name.startswith("WEBHOOKS_"):
+            monkeypatch.delenv(name)
+    spec = importlib.util.spec_from_file_location("fresh_settings", live.ROOT / "gameproject" / "settings.py")
+    assert spec is not None and spec.loader is not None
+    shipped = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(shipped)
+    assert shipped.WEBHOOKS_RETRY_SCHEDULE == [0, 5, 300, 1800, 7200, 18000, 36000, 36000]
+    assert shipped.WEBHOOKS_TIMEOUT_SECONDS == 15
+    assert shipped.WEBHOOKS_DISABLE_AFTER_SECONDS == 5 * 24 * 3600
+    assert shipped.WEBHOOKS_CLAIM_SECONDS > shipped.WEBHOOKS_TIMEOUT_SECONDS
+    assert shipped.WEBHOOKS_CA_BUNDLE == ""
+
+
 # --- real sender processes ------------------------------------------------------------------
 
 
@@ -604,7 +874,7 @@ def test_killing_the_sender_mid_request_loses_nothing(tmp_path: Path) -> None:
     with receiver(held_first(release)) as hook:
         endpoint_for(hook)
         try:
-            with senders(tmp_path, 1, WEBHOOKS_CLAIM_SECONDS="1.5") as [first]:
+            with senders(tmp_path, 1, WEBHOOKS_CLAIM_SECONDS="1.5", WEBHOOKS_TIMEOUT_SECONDS="1") as [first]:
                 message = emit()
                 hook.wait_for(1, timeout=10)
                 os.kill(first.pid, signal.SIGKILL)
@@ -615,11 +885,35 @@ def test_killing_the_sender_mid_request_loses_nothing(tmp_path: Path) -> None:
                 assert attempts_of(message) == []
         finally:
             release.set()
-        with senders(tmp_path, 1, WEBHOOKS_CLAIM_SECONDS="1.5"):
+        with senders(tmp_path, 1, WEBHOOKS_CLAIM_SECONDS="1.5", WEBHOOKS_TIMEOUT_SECONDS="1"):
             hook.wait_for(2, timeout=10)
             wait_until(lambda: delivery_of(message).status == "succeeded", 10, "the delivery succeeding")
     assert hook.ids() == [message.id, message.id]
     assert all(request.verified for request in hook.received())
+    [attempt] = attempts_of(message)
+    assert attempt.status_code == 200
+
+
+def test_a_sender_frozen_and_killed_between_commit_and_send_loses_nothing(tmp_path: Path) -> None:
+    """The only sender is frozen (SIGSTOP) when the message commits, then
+    killed: the next sender to start sends it, once."""
+    with receiver() as hook:
+        endpoint_for(hook)
+        with senders(tmp_path, 1, WEBHOOKS_POLL_SECONDS="30") as [first]:  # asleep, not mid-query, when frozen
+            os.kill(first.pid, signal.SIGSTOP)
+            try:
+                message = emit()
+                time.sleep(0.2)
+            finally:
+                os.kill(first.pid, signal.SIGKILL)
+            first.wait(timeout=5)
+        assert hook.received() == []
+        with senders(tmp_path, 1):
+            hook.wait_for(1, timeout=10)
+            wait_until(lambda: delivery_of(message).status == "succeeded", 10, "the delivery succeeding")
+            time.sleep(0.3)  # a second send would arrive now
+    assert hook.ids() == [message.id]
+    assert hook.received()[0].verified
     [attempt] = attempts_of(message)
     assert attempt.status_code == 200
 

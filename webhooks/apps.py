@@ -2,6 +2,7 @@ import asyncio
 
 from django.apps import AppConfig
 from django.conf import settings
+from django.core import checks
 
 
 class WebhooksConfig(AppConfig):
@@ -13,12 +14,13 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         from games.api import mount
+        from games.background import run_beside
         from webhooks import receivers  # noqa: F401  (connects the signal receivers)
         from webhooks.api import router
+        from webhooks.checks import check_settings
 
         mount(router)
-        from games.background import run_beside
-
+        checks.register(check_settings)
         run_beside("webhook sender", _run_sender, lambda: settings.WEBHOOKS_IN_PROCESS)
 
 

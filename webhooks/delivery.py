@@ -10,10 +10,12 @@ is lost. Claiming locks the candidate rows with ``SKIP LOCKED`` on PostgreSQL
 (two senders never wait for nor take each other's rows), then sets the claim
 with an UPDATE conditioned on the claim still being free; on SQLite, where
 ``SKIP LOCKED`` does not exist, the IMMEDIATE transaction serialises the
-claimers instead. The endpoint rows are locked too (``FOR NO KEY UPDATE``,
-which does not block the transactions that add deliveries), so senders
-claiming for one endpoint take turns and its in-flight limit
-(``WEBHOOKS_CONCURRENCY_PER_ENDPOINT``) holds across every sender.
+claimers instead. Each endpoint's row is locked too, one at a time just
+before its deliveries are chosen (``FOR NO KEY UPDATE SKIP LOCKED``, which
+does not block the transactions that add deliveries), so senders claiming
+for one endpoint take turns and its in-flight limit
+(``WEBHOOKS_CONCURRENCY_PER_ENDPOINT``) holds across every sender, while
+senders claiming at the same moment for different endpoints both proceed.
 
 Endpoints that are failing (``failing_since`` set: every attempt since its
 last success failed) are served after the healthy ones, one attempt in
@@ -39,15 +41,19 @@ from django.db import connection, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from webhooks.models import Attempt, Delivery, Endpoint, Message
+from webhooks.models import Attempt, Delivery, Endpoint, EndpointSecret, Message
 
 logger = logging.getLogger(__name__)
 
+# The response excerpt an attempt stores: the sender reads at most this many
+# bytes of the body, which decode to at most this many characters.
 EXCERPT_CHARS = 1000
 ERROR_CHARS = 300
 JITTER = 0.1
 MAX_RETRY_AFTER_SECONDS = 24 * 3600
 PRUNE_BATCH = 500
+# A rotated-out secret is deleted this long after it stopped signing.
+EXPIRED_SECRET_KEPT = timedelta(days=1)
 FAILING_CONCURRENCY = 1  # attempts in flight to one failing endpoint
 RETRY_AFTER_DIGITS = re.compile(r"[0-9]{1,9}")
 
@@ -58,9 +64,7 @@ class ClaimedDelivery:
 
     delivery_id: int
     message_id: str
-    message_type: str
     body: str
-    message_created_at: datetime
     endpoint_id: int
     url: str
     secrets: list[str]
@@ -114,18 +118,22 @@ def _endpoints_with_due_work(now: datetime) -> tuple[list[int], set[int]]:
     return ordered, failing
 
 
-def _lock_endpoints(endpoint_ids: list[int]) -> list[int]:
-    """The endpoints of ``endpoint_ids`` no other sender is claiming for right
-    now (PostgreSQL; on SQLite the transaction's write lock already keeps
-    claimers apart), in the order given."""
-    if connection.vendor != "postgresql":
-        return endpoint_ids
-    locked = set(
-        Endpoint.objects.filter(pk__in=endpoint_ids, enabled=True)
-        .select_for_update(skip_locked=True, no_key=True)
-        .values_list("pk", flat=True)
-    )
-    return [endpoint_id for endpoint_id in endpoint_ids if endpoint_id in locked]
+def _lock(endpoint_id: int, now: datetime) -> int | None:
+    """Lock the endpoint's row for the rest of the claim's transaction and
+    return how many of its deliveries are in flight; None when another
+    sender holds it (PostgreSQL, ``SKIP LOCKED``: it is skipped, not waited
+    for). Counting after the lock sees every claim another sender committed
+    for it, so its in-flight limit holds across senders. On SQLite the
+    IMMEDIATE transaction already keeps claimers apart."""
+    if connection.vendor == "postgresql":
+        locked = (
+            Endpoint.objects.filter(pk=endpoint_id, enabled=True)
+            .select_for_update(skip_locked=True, no_key=True)
+            .values_list("pk", flat=True)
+        )
+        if not list(locked):
+            return None
+    return _in_flight([endpoint_id], now).get(endpoint_id, 0)
 
 
 def _in_flight(endpoint_ids: list[int], now: datetime) -> dict[int, int]:
@@ -138,22 +146,37 @@ def _in_flight(endpoint_ids: list[int], now: datetime) -> dict[int, int]:
     return {row["endpoint_id"]: row["count"] for row in rows}
 
 
+def _cap(is_failing: bool) -> int:
+    """Attempts in flight one endpoint may have, across every sender."""
+    return FAILING_CONCURRENCY if is_failing else settings.WEBHOOKS_CONCURRENCY_PER_ENDPOINT
+
+
 def _choose(now: datetime, limit: int, failing_limit: int) -> tuple[list[int], set[int]]:
     """Due deliveries to claim, at most ``limit`` (``failing_limit`` of them
     to failing endpoints), none beyond an endpoint's in-flight limit; each
     endpoint's oldest first. Inside the claim's transaction. Also returns
-    the failing endpoints."""
+    the failing endpoints.
+
+    Endpoints are locked one at a time, each just before its deliveries are
+    chosen, and the choosing stops once ``limit`` are chosen: a sender locks
+    only the endpoints it claims for, so another sender claiming at the same
+    moment takes the others. An endpoint already at its limit (counted
+    before locking) is skipped without locking it."""
     ordered, failing = _endpoints_with_due_work(now)
-    endpoint_ids = _lock_endpoints(ordered)
-    in_flight = _in_flight(endpoint_ids, now)
+    counted = _in_flight(ordered, now)
     chosen: list[int] = []
     to_failing = 0
-    for endpoint_id in endpoint_ids:
+    for endpoint_id in ordered:
         is_failing = endpoint_id in failing
-        cap = FAILING_CONCURRENCY if is_failing else settings.WEBHOOKS_CONCURRENCY_PER_ENDPOINT
-        room = min(cap - in_flight.get(endpoint_id, 0), limit - len(chosen))
+        budget = limit - len(chosen)
         if is_failing:
-            room = min(room, failing_limit - to_failing)
+            budget = min(budget, failing_limit - to_failing)
+        if min(budget, _cap(is_failing) - counted.get(endpoint_id, 0)) <= 0:
+            continue
+        in_flight = _lock(endpoint_id, now)
+        if in_flight is None:
+            continue
+        room = min(budget, _cap(is_failing) - in_flight)
         if room <= 0:
             continue
         rows = (
@@ -201,9 +224,7 @@ def _claimed(deliveries: Iterable[Delivery], now: datetime, failing: set[int]) -
             ClaimedDelivery(
                 delivery_id=delivery.pk,
                 message_id=message.pk,
-                message_type=message.type,
                 body=message.body,
-                message_created_at=message.created_at,
                 endpoint_id=endpoint.pk,
                 url=endpoint.url,
                 secrets=secrets[endpoint.pk],
@@ -346,8 +367,11 @@ def _duration(seconds: float) -> str:
 def prune(now: datetime | None = None) -> int:
     """Delete messages older than ``WEBHOOKS_RETENTION_DAYS`` with their
     deliveries and attempts, in batches; returns how many messages went. A
-    message whose delivery is being attempted right now waits for the next run."""
+    message whose delivery is being attempted right now waits for the next run.
+    Also deletes the secrets that stopped signing more than a day ago: they
+    can never sign again."""
     now = now or timezone.now()
+    EndpointSecret.objects.filter(expires_at__lt=now - EXPIRED_SECRET_KEPT).delete()
     cutoff = now - timedelta(days=settings.WEBHOOKS_RETENTION_DAYS)
     in_flight = Delivery.objects.filter(message=OuterRef("pk"), status=Delivery.Status.PENDING, claimed_until__gt=now)
     old = Message.objects.filter(~Exists(in_flight), created_at__lt=cutoff)

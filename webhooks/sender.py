@@ -10,15 +10,8 @@ attempts are in flight, within ``WEBHOOKS_CONCURRENCY`` attempts at once and
 one slot each and half the slots at most between them, so however many
 endpoints are slow or dead, the healthy ones keep half the slots.
 
-Each attempt resolves the endpoint's host again and refuses it unless every
-address is permitted (:mod:`webhooks.addresses`), then connects to the very
-address it checked, keeping the ``Host`` header and TLS (SNI and certificate
-verification) on the hostname, so a DNS answer that changes after the check
-cannot point the request elsewhere. Redirects are not followed, the whole
-attempt (resolving, connecting, sending, the answer's first bytes) has
-``WEBHOOKS_TIMEOUT_SECONDS``, and at most the first kilobyte of the answer is
-read. No connection is kept alive: a pooled connection is keyed by address,
-and two hostnames sharing an address must not share a TLS session.
+Claims and records run on the sender's own database threads
+(:mod:`webhooks.delivery`); each attempt itself is :func:`webhooks.http.attempt`.
 """
 
 from __future__ import annotations
@@ -28,37 +21,30 @@ import logging
 import os
 import secrets
 import socket
-import time
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import aclosing, suppress
-from dataclasses import dataclass
-from datetime import datetime
+from contextlib import suppress
 from functools import cache
-from typing import Any, ParamSpec, TypeVar, cast
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import psycopg
 from channels.db import DatabaseSyncToAsync
 from django.conf import settings
 from django.db import connections
-from django.utils import timezone
 
 from webhooks import delivery, outbox
-from webhooks.addresses import IPAddress, RefusedURL, resolve
-from webhooks.delivery import ClaimedDelivery, Outcome
-from webhooks.signing import signature_headers
+from webhooks.delivery import ClaimedDelivery
+from webhooks.http import attempt, new_client
 
 logger = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
-EXCERPT_BYTES = 1024
 PRUNE_EVERY_SECONDS = 300.0
 LISTEN_RETRY_SECONDS = 5.0
 LISTEN_CHECK_SECONDS = 60.0
-RESOLVER_THREADS = 8
 
 
 # --- database calls -------------------------------------------------------------
@@ -70,14 +56,6 @@ def _executor() -> ThreadPoolExecutor:
     queue behind (or in front of) the sockets' database calls."""
     threads = 1 if connections["default"].vendor == "sqlite" else 2
     return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhooks-db")
-
-
-@cache
-def _resolver() -> ThreadPoolExecutor:
-    """Threads of its own for resolving endpoints' hosts: a lookup outlives
-    the attempt's timeout (a thread cannot be cancelled), so a slow DNS
-    server ties up these threads only, never the event loop's default ones."""
-    return ThreadPoolExecutor(max_workers=RESOLVER_THREADS, thread_name_prefix="webhooks-dns")
 
 
 def on_database(func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
@@ -98,102 +76,7 @@ def new_sender_id() -> str:
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-# --- one attempt ----------------------------------------------------------------
-
-
-def new_client() -> httpx.AsyncClient:
-    """The HTTP client of one sender: no redirects, no proxies from the
-    environment (they would bypass the address check), no kept-alive connections."""
-    timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
-    return httpx.AsyncClient(
-        follow_redirects=False,
-        trust_env=False,
-        timeout=httpx.Timeout(timeout),
-        limits=httpx.Limits(max_connections=None, max_keepalive_connections=0),
-    )
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status_code: int
-    excerpt: str
-    retry_after: str | None
-
-
-async def _read_excerpt(response: httpx.Response) -> str:
-    """At most the first :data:`EXCERPT_BYTES` of the body, as sent (never decompressed)."""
-    data = bytearray()
-    async with aclosing(cast(AsyncGenerator[bytes, None], response.aiter_raw())) as chunks:
-        async for chunk in chunks:
-            data += chunk
-            if len(data) >= EXCERPT_BYTES:
-                break
-    return bytes(data[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
-
-
-async def _post_to(
-    client: httpx.AsyncClient, url: httpx.URL, address: IPAddress, headers: dict[str, str], body: bytes
-) -> _Answer:
-    """Post ``body`` to ``url`` at ``address``: the connection goes to the
-    address, while ``Host`` and TLS stay on the URL's hostname."""
-    target = url.copy_with(host=str(address))
-    extensions = {"sni_hostname": url.host} if url.scheme == "https" else {}
-    headers = {**headers, "host": url.netloc.decode("ascii"), "accept-encoding": "identity"}
-    async with client.stream("POST", target, content=body, headers=headers, extensions=extensions) as response:
-        excerpt = await _read_excerpt(response)
-        return _Answer(response.status_code, excerpt, response.headers.get("retry-after"))
-
-
-async def _post(client: httpx.AsyncClient, claimed: ClaimedDelivery, at: datetime) -> _Answer:
-    """Resolve, check and post; each permitted address in turn while connecting fails."""
-    addresses = await asyncio.get_running_loop().run_in_executor(_resolver(), resolve, claimed.url)
-    url = httpx.URL(claimed.url)
-    headers = signature_headers(claimed.message_id, at, claimed.body, claimed.secrets)
-    body = claimed.body.encode()
-    for address in addresses[:-1]:
-        try:
-            return await _post_to(client, url, address, headers, body)
-        except httpx.ConnectError:
-            continue
-    return await _post_to(client, url, addresses[-1], headers, body)
-
-
-def _error_of(problem: BaseException) -> str:
-    timeout = settings.WEBHOOKS_TIMEOUT_SECONDS
-    if isinstance(problem, RefusedURL):
-        return f"refused address: {problem}"
-    if isinstance(problem, TimeoutError | httpx.TimeoutException):
-        return f"timed out after {timeout:g} s"
-    if isinstance(problem, httpx.ConnectError):
-        return f"connection failed: {problem or type(problem).__name__}"
-    return f"{type(problem).__name__}: {problem}"
-
-
-async def attempt(client: httpx.AsyncClient, claimed: ClaimedDelivery) -> Outcome:
-    """Make one attempt of ``claimed``; whatever happens becomes an :class:`Outcome`."""
-    at = timezone.now()
-    started = time.monotonic()
-
-    def elapsed_ms() -> int:
-        return round((time.monotonic() - started) * 1000)
-
-    if not claimed.secrets:
-        return Outcome(at=at, duration_ms=0, error="the endpoint has no signing secret")
-    try:
-        async with asyncio.timeout(settings.WEBHOOKS_TIMEOUT_SECONDS):
-            answer = await _post(client, claimed, at)
-    except (RefusedURL, TimeoutError, httpx.HTTPError, OSError) as problem:
-        return Outcome(at=at, duration_ms=elapsed_ms(), error=_error_of(problem))
-    except Exception as problem:
-        logger.exception("webhook attempt of %s to endpoint %s failed", claimed.message_id, claimed.endpoint_id)
-        return Outcome(at=at, duration_ms=elapsed_ms(), error=_error_of(problem))
-    return Outcome(
-        at=at,
-        duration_ms=elapsed_ms(),
-        status_code=answer.status_code,
-        excerpt=answer.excerpt,
-        retry_after=answer.retry_after,
-    )
+# --- one attempt, recorded -------------------------------------------------------
 
 
 async def deliver(client: httpx.AsyncClient, claimed: ClaimedDelivery) -> None:
