@@ -318,6 +318,11 @@ def write(results: dict[str, Any], out: Path, command: str) -> None:
     costs = out / "performance-costs.json"
     if costs.exists():
         write_costs(json.loads(costs.read_text()), out / "performance.md")
+    webhooks = out / "webhooks.json"
+    if webhooks.exists():  # manage.py benchwebhooks' section (bench/webhooks_load.py)
+        from bench.webhooks_load import write_figures
+
+        write_figures(out / "performance.md", json.loads(webhooks.read_text()))
 
 
 COSTS_HEADING = "## Cost per message (`python manage.py benchcosts`)"

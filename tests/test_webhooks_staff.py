@@ -8,13 +8,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -529,3 +531,35 @@ def test_the_admins_test_event_reaches_a_receiver_that_still_holds_the_old_secre
     [attempt] = api("get", f"{ENDPOINTS}/{created['id']}/attempts", staff_token).json()["attempts"]
     assert (attempt["message"], attempt["succeeded"], attempt["status_code"]) == (message.pk, True, 200)
     assert api("get", f"{ENDPOINTS}/{created['id']}", staff_token).json()["deliveries"]["succeeded"] == 1
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite lets one writer in at a time: no record can interleave"
+)
+def test_deleting_an_endpoint_while_an_attempt_is_recorded_deletes_both(staff_token: str) -> None:
+    endpoint = Endpoint.objects.get(pk=create(staff_token)["id"])
+    message = emitted("match.finished")
+    [claimed] = claim("sender-a", 1)
+    locked, recorded = threading.Event(), threading.Event()
+
+    def record_slowly() -> None:
+        """What record() does, with a pause between locking the delivery and committing its attempt."""
+        try:
+            with transaction.atomic():
+                Delivery.objects.select_for_update().get(pk=claimed.delivery_id)
+                locked.set()
+                time.sleep(0.5)  # the delete starts meanwhile
+                record(claimed, Outcome(at=timezone.now(), duration_ms=5, status_code=200))
+            recorded.set()
+        finally:
+            connections.close_all()
+
+    recorder = threading.Thread(target=record_slowly)
+    recorder.start()
+    assert locked.wait(5)
+    response = api("delete", f"{ENDPOINTS}/{endpoint.pk}", staff_token)
+    recorder.join(10)
+    assert recorded.is_set()
+    assert response.status_code == 204, response.content
+    assert not Endpoint.objects.filter(pk=endpoint.pk).exists()
+    assert not Attempt.objects.filter(message=message).exists()  # the attempt went with its endpoint

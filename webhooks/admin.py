@@ -153,6 +153,15 @@ class EndpointAdmin(admin.ModelAdmin):
             obj._state.adding = False
         obj.refresh_from_db()
 
+    def delete_model(self, request: HttpRequest, obj: Endpoint) -> None:
+        """Through the staff operation, which locks the deliveries first (an
+        attempt recorded meanwhile must not break the delete)."""
+        staff.delete_endpoint(obj.pk)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Endpoint]) -> None:
+        for endpoint_id in queryset.values_list("pk", flat=True):
+            staff.delete_endpoint(endpoint_id)
+
     @admin.display(description="pending", ordering="pending")
     def pending(self, endpoint: Endpoint) -> int:
         return endpoint.pending  # type: ignore[attr-defined]

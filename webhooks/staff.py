@@ -174,10 +174,15 @@ def set_enabled(endpoint_id: int, enabled: bool) -> Endpoint:
     return update_endpoint(endpoint_id, enabled=enabled)
 
 
+@transaction.atomic
 def delete_endpoint(endpoint_id: int) -> None:
     """Delete the endpoint with its secrets, deliveries and attempts (the
-    messages stay for the other endpoints)."""
-    get_endpoint(endpoint_id).delete()
+    messages stay for the other endpoints). Its deliveries are locked first:
+    an attempt being recorded meanwhile commits before the delete collects
+    its rows (and goes with them), or finds its delivery gone."""
+    endpoint = get_endpoint(endpoint_id, for_update=True)
+    list(Delivery.objects.select_for_update().filter(endpoint=endpoint).values_list("pk", flat=True))
+    endpoint.delete()
 
 
 @transaction.atomic
