@@ -143,11 +143,15 @@ def imported_from(root: Path, module: str = "games") -> Path:
 
 
 @contextmanager
-def running(kind: str, config: Config, database_url: str | None, root: Path = ROOT) -> Iterator[Running]:
+def running(
+    kind: str, config: Config, database_url: str | None, root: Path = ROOT, extra_env: dict[str, str] | None = None
+) -> Iterator[Running]:
     """Start the project (``kind="project"``), the Channels relay baseline
     (``"relay"``) or the bare websockets baseline (``"websockets"``).
     ``root``: the checkout the servers run from (its own code on this Python;
-    another version of the project, for a before/after comparison)."""
+    another version of the project, for a before/after comparison).
+    ``extra_env``: more environment variables for the servers, set last (so
+    they win over the defaults above), such as the webhooks settings."""
     logs = Path(tempfile.mkdtemp(prefix="games-bench-"))
     env = {
         **os.environ,
@@ -174,6 +178,7 @@ def running(kind: str, config: Config, database_url: str | None, root: Path = RO
         env["REDIS_CHANNEL_LAYER"] = "pubsub" if config.layer == "pubsub" else "core"
     if not database_url:
         env.pop("DATABASE_URL")
+    env.update(extra_env or {})
     result = Running(urls=[], pids=[], logs=logs)
     count = 1 if kind == "websockets" else config.processes
     try:
