@@ -25,6 +25,10 @@ a server's event loop; a decision that overruns its level's budget by
 ``GRACE_SECONDS`` is abandoned (its process is terminated and the pool
 replaced) and a random legal move is played instead.
 
+Real-time games are not played here: their loop asks the game's
+``bot_input`` for a bot's seat every tick (``games.realtime.loop``). Only a
+rematch request is answered here for them, as for any game.
+
 Exactly once: the move is made with ``expected_seq`` (the seq the bot looked
 at), so whatever runs twice (two workers, the sweep and the prompt path)
 makes at most one move; ``stale_seq``, ``match_not_active`` and
@@ -64,6 +68,7 @@ from games.engine.clocks import remaining_ms
 from games.engine.errors import ErrorCode
 from games.engine.game import MoveJson
 from games.engine.match import EventKind, MatchData, Status
+from games.engine.realtime import RealtimeGame
 from games.models import Player, Seat
 
 logger = logging.getLogger(__name__)
@@ -107,7 +112,10 @@ def bot_to_act(data: MatchData) -> tuple[int, int, str] | None:
     if not bots:
         return None
     if data["status"] == Status.ACTIVE:
-        turn = get_game(data["game"]).turn(data["state"])
+        game = get_game(data["game"])
+        if isinstance(game, RealtimeGame):
+            return None  # its loop plays the bot's seat, tick by tick (bot_input)
+        turn = game.turn(data["state"])
         for player in bots:
             if player["seat"] in turn:
                 return player["id"], player["seat"], EventKind.MOVE
@@ -251,7 +259,8 @@ def due_turns() -> list[tuple[int, int]]:
     due = []
     for match_id, seat, game, state, seq in rows:
         try:
-            if seat in get_game(game).turn(state):
+            rules = get_game(game)
+            if not isinstance(rules, RealtimeGame) and seat in rules.turn(state):
                 due.append((match_id, seq))
         except Exception:
             logger.exception("bots: could not read whose turn it is in match %s", match_id)

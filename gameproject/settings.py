@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     # outside requirements.txt (see bench/apps.py).
     "bench",
     "reversi",
+    "lightcycles",
     "ratings",
     "bots",
     "matchmaking",

@@ -8,6 +8,9 @@ class GamesConfig(AppConfig):
 
     def ready(self) -> None:
         from games import lobby  # noqa: F401  (its signal receivers)
+        from games.realtime import install
+
+        install()
 
         # Every installed app's ``game_rules`` module registers its games
         # (see games.engine.registry), the built-in ones included.

@@ -43,7 +43,12 @@ def event_broadcast(step: Step) -> LayerMessage:
         viewers += [player["seat"] for player in step.match["players"]]
     whole = {viewer: frames.event(step.event, step.match, step.presence, viewer) for viewer in viewers}
     texts = {_view_key(viewer): frames.dumps(frame) for viewer, frame in whole.items()}
-    message: LayerMessage = {"type": "match.event", "seq": step.event["seq"], "texts": texts}
+    message: LayerMessage = {
+        "type": "match.event",
+        "seq": step.event["seq"],
+        "status": step.match["status"],
+        "texts": texts,
+    }
     if step.before is not None:  # protocol 2's frames: what changed, from the same view of the match after it
         message["patches"] = {
             _view_key(viewer): frames.dumps(
@@ -88,6 +93,14 @@ def text_for(message: LayerMessage, seat: int | None, protocol: int = 1) -> str:
     2 clients accept both."""
     texts = message["patches"] if protocol == 2 and "patches" in message else message["texts"]
     return texts.get(_view_key(seat)) or texts[SPECTATOR]
+
+
+def tick_broadcast(
+    match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]]
+) -> LayerMessage:
+    """A real-time match's ``tick`` frame, serialised once for every viewer."""
+    frame = frames.tick(match_id, number, epoch, changed, applied)
+    return {"type": "match.tick", "tick": number, "epoch": epoch, "text": frames.dumps(frame)}
 
 
 def rematch_broadcast(rematch: Current) -> LayerMessage:
@@ -163,3 +176,31 @@ async def _send(group: str, message: LayerMessage) -> None:
 
 def send_to_match(match_id: int, message: LayerMessage) -> None:
     send_to_group(match_group(match_id), message)
+
+
+def send_to_channel(channel: str, message: LayerMessage) -> None:
+    """Send to one channel (a process's: see ``games.realtime``) now, as
+    :func:`send_to_group` sends to a group: handed to the calling socket's
+    event loop when called on its database thread, else waited for."""
+    loop = calling_loop()
+    if loop is not None:
+        loop.call_soon_threadsafe(lambda: asyncio.ensure_future(_send_one(channel, message)))
+        return
+    try:
+        async_to_sync(_send_one)(channel, message)
+    except Exception:
+        logger.exception("sending to %s failed", channel)
+
+
+async def _send_one(channel: str, message: LayerMessage) -> None:
+    try:
+        await get_channel_layer().send(channel, message)
+    except Exception:
+        logger.exception("sending to %s failed", channel)
+
+
+def send_soon(match_id: int, message: LayerMessage) -> None:
+    """Send to the match's group from its event loop without waiting (a
+    real-time loop must not wait on the layer between ticks); in order with
+    everything else this process sends the group."""
+    _start_sending(match_group(match_id), message)

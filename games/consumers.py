@@ -30,8 +30,10 @@ from games import frames, inputs, lifecycle, monitoring, presence, quotas, servi
 from games.accounts import player_for_user
 from games.broadcast import frame_of, layer_match, match_group, text_for
 from games.database_threads import on_database
+from games.engine import IllegalMove, get_game
 from games.engine.errors import ErrorCode
-from games.engine.match import Event, EventKind, MatchData, Presence, seat_of
+from games.engine.match import Event, EventKind, MatchData, Presence, Status, seat_of
+from games.engine.realtime import RealtimeGame
 from games.frames import Ref
 from games.lobby import LOBBY_GROUP, lobby_message
 from games.messages import (
@@ -39,6 +41,7 @@ from games.messages import (
     BadMessage,
     ChatIn,
     ClientMessage,
+    InputIn,
     MoveIn,
     ResyncIn,
     parse_client_message,
@@ -46,6 +49,7 @@ from games.messages import (
 )
 from games.models import Player
 from games.outcomes import Current, Step
+from games.realtime.sockets import OwnerLink
 from games.sequencing import Arrival, Sequence
 
 logger = logging.getLogger(__name__)
@@ -229,9 +233,17 @@ class ListeningSocket(PlayerSocket):
 class MatchConsumer(PlayerSocket):
     """``/ws/matches/<id>/``: a match's events, in seq order without gaps,
     as this socket's seat (or a spectator) may see them; and the player's
-    actions and chat."""
+    actions and chat.
+
+    A real-time match's socket also forwards its ``tick`` frames, in tick
+    order from the snapshot's tick on, and hands its player's inputs to the
+    match's owner (``games.realtime.sockets``)."""
 
     seat: int | None = None
+    owner: OwnerLink | None = None  # a real-time match's
+    match_status: str = Status.WAITING  # as of the last snapshot or event sent
+    ticks_sent = -1  # the last tick this socket's client holds
+    tick_epoch = 0  # the owner epoch of that tick
 
     async def connect(self) -> None:
         self.match_id = int(self.scope["url_route"]["kwargs"]["match_id"])
@@ -248,6 +260,9 @@ class MatchConsumer(PlayerSocket):
         except services.GameError:
             await self.close(code=CLOSE_UNKNOWN_MATCH)
             return
+        game = get_game(latest.match["game"])
+        if isinstance(game, RealtimeGame):
+            self.owner = OwnerLink(self.match_id, game)
         await self.send_snapshot(latest)
 
     async def forget(self) -> None:
@@ -286,12 +301,44 @@ class MatchConsumer(PlayerSocket):
                 raise
 
     async def on_move(self, message: MoveIn) -> None:
+        if self.owner is not None and self.seat is not None:
+            await self.send_error(ErrorCode.ILLEGAL_MOVE, "a real-time game takes inputs, not moves", message.ref)
+            return
         await self.act(EventKind.MOVE, message.move, message.seq, message.ref)
+
+    async def on_input(self, message: InputIn) -> None:
+        """A real-time input: checked here as far as the socket can (the
+        seat is the socket's own, the shape the game's ``Move``), then
+        handed to the owner, which refuses what only it can judge (a seat
+        out of play, too many inputs in one tick) through ``realtime_refused``."""
+        refusal = self.input_refusal(message)
+        if refusal is not None:
+            await self.send_error(*refusal, message.ref)
+            return
+        assert self.owner is not None and self.seat is not None
+        if not await self.owner.send_input(self.seat, message.input, self.channel_name, message.ref, message.tick):
+            await self.send_error(ErrorCode.MATCH_NOT_ACTIVE, "the match is not being played", message.ref)
+
+    def input_refusal(self, message: InputIn) -> tuple[ErrorCode, str] | None:
+        if self.seat is None:
+            return ErrorCode.NOT_A_PLAYER, "only the match's players may do that"
+        if self.owner is None:
+            return ErrorCode.ILLEGAL_MOVE, 'this game takes moves: {"type": "move"}'
+        if self.match_status != Status.ACTIVE:
+            return ErrorCode.MATCH_NOT_ACTIVE, f"the match is {self.match_status}"
+        try:
+            self.owner.game.parse_move(message.input)
+        except IllegalMove as illegal:
+            return ErrorCode.ILLEGAL_MOVE, illegal.reason
+        return None
 
     async def on_action(self, message: ActionIn) -> None:
         await self.act(EventKind(message.type), None, None, message.ref)
 
     async def on_resync(self, message: ResyncIn) -> None:
+        if message.after is None:
+            await self.send_snapshot(await on_database(services.load_match)(self.match_id))
+            return
         await self.resync(message.after, force=True)
 
     async def on_chat(self, message: ChatIn) -> None:
@@ -305,6 +352,7 @@ class MatchConsumer(PlayerSocket):
 
     handlers: ClassVar[dict[type[ClientMessage], Callable[[MatchConsumer, Any], Awaitable[None]]]] = {
         MoveIn: on_move,
+        InputIn: on_input,
         ActionIn: on_action,
         ResyncIn: on_resync,
         ChatIn: on_chat,
@@ -339,6 +387,7 @@ class MatchConsumer(PlayerSocket):
             await self.resync(self.sequence.last, force=False)
         elif arrival is Arrival.NEXT and step.message is not None and step.event["kind"] != EventKind.JOIN:
             self.sequence.sent(step.event["seq"])  # the frame the broadcast carries, as serialised there
+            self.match_status = step.match["status"]
             text = text_for(step.message, self.seat, self.protocol)
             await self.send(text_data=frames.with_ref(text, self.own_refs.pop(step.event["seq"], None)))
         elif arrival is Arrival.NEXT:
@@ -357,6 +406,7 @@ class MatchConsumer(PlayerSocket):
             await self.send_event(message["event"], *layer_match(message))
             return
         self.sequence.sent(message["seq"])  # serialised once by the sender for every recipient like this one
+        self.match_status = message.get("status", self.match_status)
         await self.send(text_data=text_for(message, self.seat, self.protocol))
 
     async def match_presence(self, message: dict[str, Any]) -> None:
@@ -370,6 +420,41 @@ class MatchConsumer(PlayerSocket):
     async def catch_up_to(self, seq: int) -> None:
         if self.sequence.behind(seq):
             await self.resync(self.sequence.last, force=False)
+
+    async def match_tick(self, message: dict[str, Any]) -> None:
+        """A real-time match's frame, forwarded as it is, in tick order. A
+        frame of a new owner (a higher epoch) first gets the client a
+        snapshot from it: the ticks it resumed from may differ from the
+        last ones the former owner sent (inputs lost with it)."""
+        epoch = message["epoch"]
+        if self.owner is None or epoch < self.tick_epoch or Status(self.match_status).over:
+            return
+        self.owner.saw_epoch(epoch)
+        if epoch > self.tick_epoch and self.tick_epoch:
+            await self.send_snapshot(await on_database(services.load_match)(self.match_id))
+            return
+        self.tick_epoch = epoch
+        if message["tick"] > self.ticks_sent:
+            self.ticks_sent = message["tick"]
+            await self.send(text_data=message["text"])
+
+    async def realtime_refused(self, message: dict[str, Any]) -> None:
+        """The owner refused this socket's input."""
+        await self.send_error(message["code"], message["message"], message.get("ref"))
+
+    async def realtime_elsewhere(self, message: dict[str, Any]) -> None:
+        """The process this socket sent an input to does not run the match
+        (any more): look the owner up again and send it there, once."""
+        if self.owner is None or self.seat is None:
+            return
+        self.owner.forget()
+        view = await self.owner.lease()
+        if view is None:
+            await self.send_error(ErrorCode.MATCH_NOT_ACTIVE, "the match is not being played", message.get("ref"))
+        elif view.channel not in ("", message["channel"]) and not message.get("again"):
+            await self.owner.send_input(
+                self.seat, message["input"], self.channel_name, message.get("ref"), message.get("sent"), again=True
+            )
 
     async def match_rematch(self, message: dict[str, Any]) -> None:
         data, seats_present = layer_match(message)
@@ -398,7 +483,13 @@ class MatchConsumer(PlayerSocket):
         self.own_refs.clear()
         if self.seat is None and self.player is not None:
             await self.take_seat_if_joined(latest.match)
-        await self.send_frame(frames.snapshot(latest.match, latest.presence, self.seat, timezone.now(), self.protocol))
+        data, realtime = latest.match, None
+        if self.owner is not None:
+            data, realtime = await self.owner.snapshot(data)
+            self.ticks_sent, self.tick_epoch = realtime["tick"], realtime["epoch"]
+        self.match_status = data["status"]
+        frame = frames.snapshot(data, latest.presence, self.seat, timezone.now(), self.protocol, realtime)
+        await self.send_frame(frame)
 
     async def send_event(
         self, event: Event, data: MatchData, presence: Presence, before: MatchData | None = None
@@ -406,6 +497,7 @@ class MatchConsumer(PlayerSocket):
         """An event frame: with protocol 2 and the match ``before`` the event,
         what changed; otherwise the whole match (resyncs, joins)."""
         self.sequence.sent(event["seq"])
+        self.match_status = data["status"]
         seat = self.seat
         if event["kind"] == EventKind.JOIN and self.seat is None and self.player is not None:
             await self.take_seat_if_joined(data)
@@ -424,6 +516,7 @@ class MatchConsumer(PlayerSocket):
 
 MESSAGE_LIMITS: dict[type[ClientMessage], str] = {
     MoveIn: "socket_moves",
+    InputIn: "socket_moves",
     ActionIn: "socket_moves",
     ResyncIn: "socket_resyncs",
 }

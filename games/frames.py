@@ -30,6 +30,7 @@ class FrameType(StrEnum):
     LOBBY = "lobby"
     TOURNAMENT = "tournament"
     MATCH_READY = "match_ready"
+    TICK = "tick"
 
 
 def dumps(frame: Frame) -> str:
@@ -37,9 +38,32 @@ def dumps(frame: Frame) -> str:
     return json.dumps(frame, separators=(",", ":"))
 
 
-def snapshot(data: MatchData, presence: Presence, viewer: int | None, now: datetime, protocol: int = 1) -> Frame:
-    """The match as ``viewer`` sees it, and the protocol the socket speaks."""
-    return {"type": FrameType.SNAPSHOT, "match": match_view(data, presence, viewer, now), "protocol": protocol}
+def snapshot(
+    data: MatchData,
+    presence: Presence,
+    viewer: int | None,
+    now: datetime,
+    protocol: int = 1,
+    realtime: dict[str, Any] | None = None,
+) -> Frame:
+    """The match as ``viewer`` sees it, and the protocol the socket speaks;
+    for a real-time game, ``realtime``: its tick rate and the tick (and
+    owner's epoch) the state is as of (see ``games.realtime.sockets``)."""
+    frame: Frame = {"type": FrameType.SNAPSHOT, "match": match_view(data, presence, viewer, now), "protocol": protocol}
+    if realtime is not None:
+        frame["realtime"] = realtime
+    return frame
+
+
+def tick(match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]]) -> Frame:
+    """A real-time match's frame: what changed up to tick ``number`` (the
+    game's ``frame``), from the owner at ``epoch``; ``applied``, the inputs
+    applied since the previous frame as ``[seat, input]``, only when there
+    were any. The same for every viewer: a real-time game hides nothing."""
+    frame: Frame = {"type": FrameType.TICK, "match": match_id, "tick": number, "epoch": epoch, "frame": changed}
+    if applied:
+        frame["applied"] = applied
+    return frame
 
 
 def event(event: Event, data: MatchData, presence: Presence, viewer: int | None, ref: Ref = None) -> Frame:

@@ -25,9 +25,21 @@ class MoveIn(ClientMessage):
     seq: Annotated[StrictInt, Field(ge=0)] | None = None
 
 
+class InputIn(ClientMessage):
+    """A real-time game's input (the game's ``Move``), applied at the next
+    tick; ``tick``, the last tick the client saw, is informational only (the
+    server is the clock). No seat: it is the socket's player's."""
+
+    type: Literal["input"]
+    input: dict[str, Any]
+    tick: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
 class ResyncIn(ClientMessage):
+    """Events after ``after``; without it (real-time matches), a snapshot."""
+
     type: Literal["resync"]
-    after: Annotated[StrictInt, Field(ge=0)]
+    after: Annotated[StrictInt, Field(ge=0)] | None = None
 
 
 class ActionIn(ClientMessage):
@@ -79,8 +91,8 @@ class MessageParser:
             raise BadMessage(f"invalid {kind} message: {problems}", ref) from None
 
 
-AnyMessage = MoveIn | ResyncIn | ActionIn | ChatIn
-_match_messages = MessageParser(MoveIn, ActionIn, ChatIn, ResyncIn)
+AnyMessage = MoveIn | InputIn | ResyncIn | ActionIn | ChatIn
+_match_messages = MessageParser(MoveIn, InputIn, ActionIn, ChatIn, ResyncIn)
 MESSAGE_TYPES = _match_messages.types
 
 

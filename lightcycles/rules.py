@@ -204,6 +204,7 @@ class LightCycles(RealtimeGame[LightCyclesInput]):
     Move = LightCyclesInput
     Options = LightCyclesOptions
     allows_draw_offers = False
+    board_script = "lightcycles/board.js"
     tick_ms = 50
     frame_every = 1
     inputs_per_tick = 2
@@ -212,7 +213,9 @@ class LightCycles(RealtimeGame[LightCyclesInput]):
     def initial_state(self, seats: int, options: dict[str, Any]) -> State:
         if not self.min_players <= seats <= self.max_players:
             raise ValueError(f"light cycles takes {self.min_players} to {self.max_players} players, not {seats}")
-        size = LightCyclesOptions.model_validate(options).size
+        # The stored options also hold the engine's own (rated, abandon_timeout).
+        own = {key: value for key, value in options.items() if key in LightCyclesOptions.model_fields}
+        size = LightCyclesOptions.model_validate(own).size
         rows = [[EMPTY] * size for _ in range(size)]
         cycles = []
         for seat, (x, y, direction) in enumerate(starts(size, seats)):

@@ -23,7 +23,7 @@ from ratings.models import Rating, RatingChange
 from ratings.pools import pool_for
 from ratings.skill import INITIAL_DEVIATION, INITIAL_RATING, Standing, is_provisional, rate, scores
 
-__all__ = ["INITIAL_RATING", "RatingEntry", "on_match_ending", "ratings_of", "record_match"]
+__all__ = ["INITIAL_RATING", "RatingEntry", "input_seats", "on_match_ending", "ratings_of", "record_match"]
 
 #: decimals of the figures in a match's ``result["ratings"]`` and the API
 SHOWN_DECIMALS = 1
@@ -79,13 +79,23 @@ def counts(seat_count: int, players: Mapping[int, int], moved: set[int]) -> bool
 
 
 def moved_seats(match_id: int, ending: Event | None = None) -> set[int]:
-    """The seats with at least one move in the log (and in ``ending``, the
-    event that ends the match, which is not logged yet when it is rated)."""
+    """The seats with at least one move in the log, or (a real-time game) an
+    input applied at a logged tick; and those of ``ending``, the event that
+    ends the match, which is not logged yet when it is rated."""
     logged = MatchEvent.objects.filter(match_id=match_id, kind=EventKind.MOVE, seat__isnull=False)
     seats = {seat for seat in logged.values_list("seat", flat=True).distinct() if seat is not None}
+    ticks = MatchEvent.objects.filter(match_id=match_id, kind=EventKind.TICKS).values_list("move", flat=True)
+    seats.update(seat for move in ticks for seat in input_seats(move))
     if ending is not None and ending["kind"] == EventKind.MOVE and ending["seat"] is not None:
         seats.add(ending["seat"])
+    if ending is not None and ending["kind"] == EventKind.TICKS:
+        seats.update(input_seats(ending["move"]))
     return seats
+
+
+def input_seats(ticks: Any) -> set[int]:
+    """The seats whose inputs a logged ``ticks`` event applied (its ``move``)."""
+    return {seat for seat, _ in ticks["inputs"]} if isinstance(ticks, dict) else set()
 
 
 # --- rating a finished match ------------------------------------------------------

@@ -25,7 +25,7 @@ from games.engine.match import EventKind, Status
 from games.models import Match, MatchEvent, Seat
 from ratings.models import Rating, RatingChange
 from ratings.pools import pool_for
-from ratings.services import counts
+from ratings.services import counts, input_seats
 from ratings.skill import Standing, rate, scores
 
 TOLERANCE = 1e-6  # float columns compared: the same arithmetic gives the same bits; this only forgives the database
@@ -74,6 +74,9 @@ def recompute() -> tuple[dict[tuple[int, str], Expected], dict[tuple[int, int], 
     ):
         if seat is not None:
             moved.setdefault(match_id, set()).add(seat)
+    ticks = MatchEvent.objects.filter(match_id__in=ids, kind=EventKind.TICKS).values_list("match_id", "move")
+    for match_id, move in ticks:
+        moved.setdefault(match_id, set()).update(input_seats(move))
     seated: dict[int, dict[int, int]] = {}
     for match_id, seat, player in Seat.objects.filter(match_id__in=ids).values_list("match_id", "seat", "player_id"):
         seated.setdefault(match_id, {})[seat] = player

@@ -271,6 +271,51 @@ async def moves(a: Any, b: Any, sequence: list[tuple[int, dict]]) -> dict:
     return event
 
 
+def log_ticks_as_owner(match_id: int, logged: list[tuple[int, list[tuple[int, dict]]]]) -> None:
+    """Log a real-time match's ticks (``tests.rules_helpers.random_ticks``)
+    through ``services.log_ticks``, as its owner would having taken its lease
+    over, without running its loop (the match must have no loop running)."""
+    from games.realtime import lease
+
+    taken = lease.take_over(match_id, "test-owner", "")
+    assert taken is not None, "the match is active and nobody owns it"
+    for tick, inputs in logged:
+        services.log_ticks(match_id, tick, inputs, taken.epoch, lease.fence(match_id, taken.epoch))
+
+
+@pytest.fixture(autouse=True)
+def realtime_supervisor_off(settings: Any) -> None:
+    """No real-time supervisor starts with a test's first socket (as one does
+    in a server process): a test that plays a real-time match runs one
+    itself (``supervisor``), so it knows which "processes" own matches."""
+    settings.GAMES_REALTIME_IN_PROCESS = False
+
+
+async def start_supervisor(name: str) -> tuple[Any, asyncio.Task, asyncio.Event]:
+    """A real-time supervisor running beside the test as another "process"
+    named ``name`` would run one (on Redis, with a layer of its own, so what
+    the test's sockets send it crosses Redis as between two processes): it,
+    its task, and what stops it."""
+    from games.realtime.supervisor import Supervisor
+
+    supervising = Supervisor(name)
+    stop = asyncio.Event()
+    task = asyncio.create_task(supervising.run(stop))
+    while not supervising.channel:
+        await asyncio.sleep(0.01)
+    return supervising, task, stop
+
+
+@pytest.fixture
+async def supervisor(transactional_db: None) -> Any:
+    """The real-time supervisor (``games.realtime``) of another "process",
+    taking over and running real-time matches as every server process's does."""
+    supervising, task, stop = await start_supervisor("test-process")
+    yield supervising
+    stop.set()
+    await task
+
+
 @pytest.fixture
 async def clock_loop() -> Any:
     """The clock worker's loop, running beside the test as it would in its own process."""

@@ -1,5 +1,6 @@
 """Helpers for the rules tests: play JSON moves as the engine does (parse,
-then apply), and check a game's ``legal_moves`` against its ``apply_move``."""
+then apply), and check a game's ``legal_moves`` against its ``apply_move``;
+for real-time games, random inputs logged tick by tick as a loop logs them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from games.engine import Game, IllegalMove, State
+from games.engine.realtime import RealtimeGame
+
+#: A real-time match's log as its loop writes it: (tick, [(seat, input), ...]).
+Ticks = list[tuple[int, list[tuple[int, dict[str, Any]]]]]
 
 
 def apply(game: Game, state: State, seat: int, move: Any) -> State:
@@ -83,5 +88,45 @@ def states_of(game: Game, played: list[tuple[int, dict[str, Any]]], seats: int =
     state, states = game.initial_state(seats, {}), []
     for seat, move in played:
         state = apply(game, state, seat, move)
+        states.append(state)
+    return states
+
+
+def run_tick(game: RealtimeGame, state: State, tick: int, inputs: list[tuple[int, dict[str, Any]]]) -> State:
+    """Tick ``tick`` with ``inputs`` (JSON, in arrival order) parsed as the engine parses them."""
+    by_seat: dict[int, list[Any]] = {}
+    for seat, sent in inputs:
+        by_seat.setdefault(seat, []).append(game.parse_move(sent))
+    return game.apply_tick(state, tick, by_seat)
+
+
+def random_ticks(
+    game: RealtimeGame, seed: int, seats: int = 2, options: dict[str, Any] | None = None, limit: int = 1000
+) -> Ticks:
+    """A whole random real-time match as its loop logs it: each tick that
+    had inputs, and the one that ended it. Each seat in play sends one of
+    its legal inputs (the game's ``random_move``) on about a quarter of the
+    ticks; seeded: the same match every time; up to ``limit`` ticks."""
+    rng = random.Random(seed)
+    state, logged = game.initial_state(seats, options or {}), []
+    while game.tick_result(state) is None and state["tick"] < limit:
+        tick = state["tick"] + 1
+        inputs = [(seat, game.random_move(state, seat, rng)) for seat in game.turn(state) if rng.random() < 0.25]
+        sent = [(seat, move) for seat, move in inputs if move is not None]
+        state = run_tick(game, state, tick, sent)
+        if sent or game.tick_result(state) is not None:
+            logged.append((tick, sent))
+    return logged
+
+
+def tick_states(
+    game: RealtimeGame, logged: Ticks, seats: int = 2, options: dict[str, Any] | None = None
+) -> list[State]:
+    """The state after each logged tick (the ticks between, without inputs, run too)."""
+    state, states = game.initial_state(seats, options or {}), []
+    for tick, inputs in logged:
+        while state["tick"] < tick - 1:
+            state = game.apply_tick(state, state["tick"] + 1, {})
+        state = run_tick(game, state, tick, inputs)
         states.append(state)
     return states

@@ -74,7 +74,7 @@ def test_create_player_refuses_bad_bodies(client: Client, body: Any) -> None:
 
 def test_list_games(client: Client) -> None:
     games = client.get("/api/games").json()["games"]
-    assert [g["slug"] for g in games] == ["tictactoe", "connect4", "chess", "battleship", "reversi"]
+    assert [g["slug"] for g in games] == ["tictactoe", "connect4", "chess", "battleship", "reversi", "lightcycles"]
     assert games[0] == {
         "slug": "tictactoe",
         "name": "Tic-tac-toe",

@@ -1,5 +1,7 @@
 """The bots' strategies, pure Python: how well each level plays, that every
-game is played at every level, and that hidden information stays hidden."""
+game is played at every level, and that hidden information stays hidden.
+A real-time game's computer player is its own ``bot_input``, asked by the
+match's loop every tick (whatever the level): it plays every one of those."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from bots.strategies import GENERIC_SEARCH, RANDOM, choose, plan
 from classic_games.chess_bot import ChessStrategy
 from games.engine import Game, State, all_games, get_game
 from games.engine.game import MoveJson
+from games.engine.realtime import RealtimeGame
 
 STOCKFISH = "/usr/games/stockfish"
 # The exhaustive proof gives the top level all the time it wants: it stops as
@@ -111,7 +114,7 @@ def test_the_random_level_does_not_block() -> None:
 
 
 @pytest.mark.parametrize("level", sorted(LEVELS))
-@pytest.mark.parametrize("slug", [game.slug for game in all_games()])
+@pytest.mark.parametrize("slug", [game.slug for game in all_games() if not isinstance(game, RealtimeGame)])
 def test_every_level_plays_every_game(slug: str, level: int) -> None:
     """Two bots of a level play every registered game, legal moves only, to
     its end or for 60 moves (a twentieth of a second a move)."""
@@ -123,6 +126,29 @@ def test_every_level_plays_every_game(slug: str, level: int) -> None:
         seat = game.turn(state)[0]
         state = play(game, state, seat, decide(game, state, seat, LEVELS[level], ply, budget=0.05))
     assert ply >= 4
+
+
+@pytest.mark.parametrize("slug", [game.slug for game in all_games() if isinstance(game, RealtimeGame)])
+def test_the_computer_plays_every_real_time_game_by_its_bot_input(slug: str) -> None:
+    """Computer players in every seat, asked every tick as the loop asks
+    them, send only inputs the game's Move accepts, quickly, and outlast a
+    few ticks (they steer away from trouble, at least at first)."""
+    game = get_game(slug)
+    assert isinstance(game, RealtimeGame)
+    rng = random.Random(1)
+    state = game.initial_state(game.max_players, {})
+    sent = 0
+    while game.tick_result(state) is None and state["tick"] < 200:
+        inputs: dict[int, list] = {}
+        for seat in game.turn(state):
+            started = time.perf_counter()
+            move = game.bot_input(state, seat, rng)
+            assert time.perf_counter() - started < 0.005, "asked every tick: it must be quick"
+            if move is not None:
+                inputs[seat] = [game.parse_move(move)]
+                sent += 1
+        state = game.apply_tick(state, state["tick"] + 1, inputs)
+    assert state["tick"] >= 10 and sent > 0
 
 
 def test_a_games_app_registers_its_own_strategy_and_the_rest_search_generically() -> None:

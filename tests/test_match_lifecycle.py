@@ -17,9 +17,10 @@ from django.test import Client as HttpClient
 from games import quotas
 from games.clock import run_clock
 from games.engine import all_games, get_game
+from games.engine.realtime import RealtimeGame
 from games.models import ChatMessage, Match, Player
-from tests.conftest import moves, pair, seated
-from tests.rules_helpers import random_playout, states_of
+from tests.conftest import log_ticks_as_owner, moves, pair, seated
+from tests.rules_helpers import random_playout, random_ticks, states_of, tick_states
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -159,7 +160,7 @@ async def test_chat_reaches_everyone_and_is_stored(alice: Player, bob: Player, c
 # --- hidden information -----------------------------------------------------
 
 
-@pytest.mark.parametrize("game", [game.slug for game in all_games()])
+@pytest.mark.parametrize("game", [game.slug for game in all_games() if not isinstance(game, RealtimeGame)])
 async def test_every_viewer_gets_only_its_own_view(alice: Player, bob: Player, connect: Callable, game: str) -> None:
     """Every message each seat's socket and a spectator's socket receive, a
     resync from the start, and the HTTP views, carry exactly the game's view
@@ -197,6 +198,41 @@ async def test_every_viewer_gets_only_its_own_view(alice: Player, bob: Player, c
         events = (await database_sync_to_async(http.get)(path, **auth[viewer])).json()["events"]
         expected = [rules.view_move(states[-1], move, seat, viewer) for seat, move in played]
         assert [event["move"] for event in events] == json.loads(json.dumps(expected))
+
+
+@pytest.mark.parametrize("game", [game.slug for game in all_games() if isinstance(game, RealtimeGame)])
+async def test_every_viewer_of_a_real_time_match_sees_the_same(
+    alice: Player, bob: Player, connect: Callable, game: str
+) -> None:
+    """A real-time game hides nothing (the registry refuses one that would):
+    each logged tick reaches both seats and a spectator with the same state
+    and inputs, as do a resync and the HTTP views. (Its tick frames are one
+    text for every viewer: tests/test_realtime.py.)"""
+    quotas.reset()
+    rules = get_game(game)
+    assert isinstance(rules, RealtimeGame)
+    ticks = random_ticks(rules, 8, limit=40)[:12]
+    states = tick_states(rules, ticks)
+    match_id = await seated(alice, bob, game)
+    a, b = await pair(connect, match_id, alice, bob)
+    watcher = await connect(match_id)
+    await watcher.next("snapshot")
+
+    def check(message: dict, index: int) -> None:
+        tick, inputs = ticks[index]
+        assert message["match"]["state"] == states[index]
+        assert message["event"]["move"] == {"tick": tick, "inputs": [list(entry) for entry in inputs], "epoch": 1}
+
+    await database_sync_to_async(log_ticks_as_owner)(match_id, ticks)
+    for socket in (a, b, watcher):
+        for index in range(len(ticks)):
+            check(await socket.next("event"), index)
+    await watcher.send({"type": "resync", "after": 2})
+    for index in range(len(ticks)):
+        check(await watcher.next("event"), index)
+    http = HttpClient()
+    match = (await database_sync_to_async(http.get)(f"/api/matches/{match_id}")).json()
+    assert match["state"] == states[-1]
 
 
 # --- time -------------------------------------------------------------------

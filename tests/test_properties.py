@@ -5,6 +5,10 @@ change nothing; a move hidden from a viewer tells that viewer nothing; and
 the engine's fold over random action sequences always equals its own replay.
 
 Nothing here names a game: a game's own scenarios belong in its rules tests.
+
+A real-time game's "move" here is an input: applied at the next tick (see
+:func:`play`); it has no clock (its ticks are the clock), so the clock tests
+take the turn-based games, and its log of ticks folds like its loop runs.
 """
 
 from __future__ import annotations
@@ -25,8 +29,12 @@ from games.engine.clocks import format_time, overdue, parse_time, remaining_ms
 from games.engine.errors import GameError
 from games.engine.fold import advance, initial, replay
 from games.engine.options import validate_options
+from games.engine.realtime import RealtimeGame
+from tests.rules_helpers import random_ticks, tick_states
 
 SLUGS = [game.slug for game in all_games()]
+TURN_BASED = [game.slug for game in all_games() if not isinstance(game, RealtimeGame)]
+REAL_TIME = [game.slug for game in all_games() if isinstance(game, RealtimeGame)]
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -40,8 +48,12 @@ VALUES = SCALARS | st.lists(SCALARS, max_size=3) | JSON
 
 
 def play(game: Game, state: State, seat: int, move: Any) -> State:
-    """``move`` played as the engine plays it: parsed, then applied."""
-    return game.apply_move(state, seat, game.parse_move(move))
+    """``move`` played as the engine plays it: parsed, then applied; for a
+    real-time game, the next tick with ``move`` as the seat's one input."""
+    parsed = game.parse_move(move)
+    if isinstance(game, RealtimeGame):
+        return game.apply_tick(state, state["tick"] + 1, {seat: [parsed]})
+    return game.apply_move(state, seat, parsed)
 
 
 def seat_counts(game: Game) -> list[int]:
@@ -181,7 +193,7 @@ def player(seat: int) -> dict[str, Any]:
     return {"seat": seat, "id": seat + 1, "name": f"p{seat}"}
 
 
-@pytest.mark.parametrize("slug", SLUGS)
+@pytest.mark.parametrize("slug", TURN_BASED)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_engine_clocks_match_an_independent_model(slug: str, data: st.DataObject) -> None:
@@ -247,8 +259,8 @@ def test_engine_clocks_match_an_independent_model(slug: str, data: st.DataObject
 
 
 SIMULTANEOUS = [
-    game.slug for game in all_games() if len(game.turn(game.initial_state(game.min_players, {}))) > 1
-]  # games that start with several seats to move at once
+    slug for slug in TURN_BASED if len(get_game(slug).turn(get_game(slug).initial_state(2, {}))) > 1
+]  # turn-based games that start with several seats to move at once (a real-time game has no clock)
 
 
 @pytest.mark.parametrize("slug", SIMULTANEOUS)
@@ -269,3 +281,38 @@ def test_simultaneous_turns_charge_every_running_clock(slug: str) -> None:
     still = game.turn(data_now["state"])
     expected = [52_000 if seat in still else data_now["clock"]["remaining"][seat] for seat in range(seats)]
     assert remaining_ms(data_now, parse_time(at(8))) == expected
+
+
+@pytest.mark.parametrize("slug", REAL_TIME)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_real_time_log_folds_to_what_its_loop_computed(slug: str, data: st.DataObject) -> None:
+    """A random real-time match logged as its loop logs it (the ticks with
+    inputs, and the one that ended it) folds, event by event, to the states
+    the rules computed tick by tick, ends as they say, and replays to the same
+    match; a tick that is not after the last one, or an input of no seat,
+    is refused and changes nothing."""
+    game = get_game(slug)
+    assert isinstance(game, RealtimeGame)
+    seats = data.draw(st.sampled_from(seat_counts(game)))
+    logged = random_ticks(game, data.draw(st.integers(0, 2**32)), seats, limit=data.draw(st.integers(1, 400)))
+    states = tick_states(game, logged, seats)
+    start = initial(1, slug, seats, {})
+    events = [{"seq": seat + 1, "kind": "join", "seat": seat, "move": None, "at": at(0)} for seat in range(seats)]
+    now = start
+    for event in events:
+        now = advance(now, event, player(event["seat"]))
+    for index, (tick, inputs) in enumerate(logged):
+        move = {"tick": tick, "inputs": [[seat, sent] for seat, sent in inputs], "epoch": 1}
+        event = {"seq": len(events) + 1, "kind": "ticks", "seat": None, "move": move, "at": at(tick / 20)}
+        for refused in ({**move, "tick": now["state"]["tick"]}, {**move, "inputs": [[seats, {}]]}):
+            with pytest.raises(GameError):
+                advance(now, {**event, "move": refused})
+        now = advance(now, event)
+        events.append(event)
+        assert now["state"] == states[index]
+    ended = game.tick_result(states[-1]) if states else None
+    assert (now["status"] == "finished") == (ended is not None)
+    if ended is not None:
+        assert now["result"] == ended.as_dict()
+    assert list(replay(start, events, {seat: player(seat) for seat in range(seats)}))[-1][1] == now

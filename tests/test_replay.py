@@ -1,6 +1,7 @@
 """A finished match replays to the same result from its log alone: every
 kind of ending is produced, then every finished match in the test database
-is replayed and compared (``manage.py verify_replays``)."""
+is replayed and compared (``manage.py verify_replays``). A real-time match's
+log is its ticks, written here as its loop's owner writes them."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from games import quotas, services
-from games.engine import all_games, get_game
+from games.engine import Game, all_games, get_game
+from games.engine.realtime import RealtimeGame
 from games.models import Match, Player
-from tests.rules_helpers import random_playout, states_of
+from tests.conftest import log_ticks_as_owner
+from tests.rules_helpers import random_playout, random_ticks, states_of, tick_states
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,22 +45,38 @@ def play(match_id: int, players: list[Player], played: list[tuple[int, dict]]) -
         services.play_move(match_id, players[seat], move)
 
 
+def play_randomly(match_id: int, rules: Game, players: list[Player], seed: int, limit: int = 1000) -> str | None:
+    """Random play (moves, or a real-time match's ticks with inputs) up to
+    ``limit`` moves or ticks; the reason the rules ended it with, if they did."""
+    if isinstance(rules, RealtimeGame):
+        ticks = random_ticks(rules, seed, limit=limit)
+        log_ticks_as_owner(match_id, ticks)
+        ended = rules.tick_result(tick_states(rules, ticks)[-1]) if ticks else None
+    else:
+        played = random_playout(rules, seed, limit=limit)
+        play(match_id, players, played)
+        ended = rules.result(states_of(rules, played)[-1]) if played else None
+    return None if ended is None else ended.reason
+
+
 def finish_every_way(alice: Player, bob: Player) -> set[str]:
     """Every game ended every way (its rules' own ending, by random play;
-    resignation; an agreed draw and a rematch; a flag); the reasons the
-    rules' endings gave."""
+    resignation; an agreed draw and a rematch; a flag, for games with a
+    clock); the reasons the rules' endings gave."""
     pair = [alice, bob]
     flagged = []
     reasons = set()
     for game in GAMES:
         rules = get_game(game)
         for seed in (1, 2):
-            played = random_playout(rules, seed)
-            play(seated(alice, bob, game), pair, played)
-            reasons.add(rules.result(states_of(rules, played)[-1]).reason)
+            reason = play_randomly(seated(alice, bob, game), rules, pair, seed)
+            assert reason is not None
+            reasons.add(reason)
         resigned = seated(alice, bob, game)
-        play(resigned, pair, random_playout(rules, 3, limit=3))
+        play_randomly(resigned, rules, pair, 3, limit=3)
         services.act(resigned, bob, "resign")
+        if isinstance(rules, RealtimeGame):
+            continue  # no draw offers, and no clock: its ticks are the clock
         if rules.allows_draw_offers:
             drawn = seated(alice, bob, game)
             services.act(drawn, alice, "offer_draw")
@@ -102,10 +121,16 @@ def test_a_cached_replay_is_never_served_to_another_viewer(alice: Player, bob: P
     viewer's replay is exactly the game's views, for that viewer, of each
     state and each move."""
     rules = get_game(game)
-    played = random_playout(rules, 6, limit=12)
     match_id = seated(alice, bob, game)
-    play(match_id, [alice, bob], played)
-    states = [rules.initial_state(2, {})] * 2 + states_of(rules, played)  # after the joins, then each move
+    if isinstance(rules, RealtimeGame):
+        ticks = random_ticks(rules, 6, limit=12)
+        log_ticks_as_owner(match_id, ticks)
+        played, after = [], tick_states(rules, ticks)
+    else:
+        played = random_playout(rules, 6, limit=12)
+        play(match_id, [alice, bob], played)
+        after = states_of(rules, played)
+    states = [rules.initial_state(2, {})] * 2 + after  # after the joins, then each move (or logged tick)
     if rules.turn(states[-1]):
         services.act(match_id, alice, "resign")
         states.append(states[-1])

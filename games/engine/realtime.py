@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from typing import Any, ClassVar, TypeVar
 
-from games.engine.game import Game, IllegalMove, MoveJson, MoveModel, State
+from games.engine.game import Game, IllegalMove, MoveJson, MoveModel, Result, State
 
 M = TypeVar("M", bound=MoveModel)
 
@@ -44,6 +44,9 @@ class RealtimeGame(Game[M]):
     inputs_per_tick: ClassVar[int] = 1
     #: Ticks after which the match ends in a draw if the rules have not ended it.
     max_ticks: ClassVar[int] = 20 * 60 * 10
+    #: Milliseconds between the match filling up and its first tick: the
+    #: countdown that lets every player's screen show the start.
+    start_delay_ms: ClassVar[int] = 3000
     allows_draw_offers: ClassVar[bool] = False
 
     def apply_tick(self, state: State, tick: int, inputs: dict[int, list[M]]) -> State:
@@ -64,6 +67,15 @@ class RealtimeGame(Game[M]):
         nothing, keep going). Called by the loop every tick for bot seats,
         so it must be quick (well under a millisecond). By default nothing."""
         return None
+
+    def tick_result(self, state: State) -> Result | None:
+        """How the match stands after a tick: the rules' :meth:`result`, or a
+        draw (``max_ticks``) once ``max_ticks`` ticks have run without one.
+        The loop and the fold both end a match with this."""
+        result = self.result(state)
+        if result is None and state["tick"] >= self.max_ticks:
+            return Result(winner=None, reason="max_ticks")
+        return result
 
     def apply_move(self, state: State, seat: int, move: M) -> State:
         raise IllegalMove("a real-time game takes inputs, applied at the next tick")

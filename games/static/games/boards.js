@@ -13,6 +13,8 @@
 //   registerBoard("reversi", (match, { mySeat, canMove, pending, onMove, rerender, game }) => h("div", {}, "…"), {
 //     sides: ["black", "white"],                    // the side each seat plays (optional)
 //     describeMove: (match, seat, move) => "d3",    // a move as players say it (optional)
+//     applyFrame: (state, frame) => newState,       // a real-time game's tick frame applied (optional)
+//     animated: true,                               // follows context.live itself between renders (optional)
 //   });
 //
 // render(match, context) returns the board's DOM node. `match` is the match
@@ -24,12 +26,27 @@
 // by the relative path above (static/<app>/x.js to static/games/boards.js),
 // so every board and page share one registry, hashed file names or not.
 //
+// Real-time games (tick_ms in GET /api/games): the server sends a `tick`
+// frame per tick (or per frame_every ticks) with what the game's frame()
+// says changed; the board's applyFrame(state, frame) returns the state after
+// it (a new object; the old one is kept as the previous tick's, for
+// interpolation). Without one, a frame must carry the whole state. On the
+// match page the context also holds `live`: the match's connection
+// (games/client.js MatchConnection: live.match.state, tick, previous,
+// tickAt, realtime, latency, input(input), mySeat). A board registered
+// `animated` reads it on its own (requestAnimationFrame) between renders
+// and the page renders it again only when the match changes otherwise;
+// any other board is rendered again at every tick. `onMove` sends an input
+// for a real-time game.
+//
 // The pages use:
 //
 //   await loadBoard("chess")                       // imports the board script once
 //   renderBoard(element, match, { mySeat, canMove, pending, onMove })
 //   sideOf("chess", 0)                             // "white", or null where seats have none
 //   describeMove(match, seat, move)                // "1. e4", "X on cell 5": as players say it
+//   frameApplier("lightcycles")                    // the board's applyFrame, or null
+//   isAnimated("lightcycles")                      // whether the board follows the ticks itself
 
 export function h(tag, attributes = {}, ...children) {
   const element = document.createElement(tag);
@@ -50,13 +67,26 @@ export function addStyles(css) {
   document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
 }
 
-const boards = new Map(); // slug -> { render, sides, describeMove }
+const boards = new Map(); // slug -> { render, sides, describeMove, applyFrame, animated }
 const loads = new Map(); // slug -> the promise of its board being ready
 
 /** Registers the renderer of the game ``slug`` (see the top of this file). */
-export function registerBoard(slug, render, { sides = null, describeMove = null } = {}) {
+export function registerBoard(slug, render, { sides = null, describeMove = null, applyFrame = null, animated = false } = {}) {
   if (typeof render !== "function") throw new TypeError(`registerBoard("${slug}"): render must be a function`);
-  boards.set(slug, { render, sides, describeMove });
+  if (applyFrame !== null && typeof applyFrame !== "function") throw new TypeError(`registerBoard("${slug}"): applyFrame must be a function`);
+  boards.set(slug, { render, sides, describeMove, applyFrame, animated: Boolean(animated) });
+}
+
+/** The tick frame applier of ``slug``'s board (a real-time game), or null. */
+export function frameApplier(slug) {
+  const board = boards.get(slug);
+  return (board && board.applyFrame) || null;
+}
+
+/** Whether ``slug``'s board follows the ticks itself (see the top of this file). */
+export function isAnimated(slug) {
+  const board = boards.get(slug);
+  return Boolean(board && board.animated);
 }
 
 let catalogue = null;

@@ -17,6 +17,11 @@
 // seq; on a gap the connection asks for a resync, and a dropped socket is
 // reopened with exponential backoff and jitter, then caught up by the
 // snapshot the server sends first. Pages never have to do anything.
+//
+// Real-time games (a game with tick_ms in GET /api/games) also get `tick`
+// frames: the connection applies each one, in order, to the state it holds,
+// with the game's applyFrame (given by the page: see MatchConnection), and
+// asks for a snapshot when one is missing. Inputs go with match.input(input).
 
 const STORAGE_KEY = "game-backend-player";
 
@@ -80,8 +85,11 @@ export class GameClient {
     return `${base.replace(/^http/, "ws")}${path}?${query}`;
   }
 
-  match(id) {
-    return new MatchConnection(this, id).open();
+  /** A match's socket. ``options.frames``: for real-time games, a function
+   * of the game's slug giving (or promising) its applyFrame(state, frame)
+   * (see MatchConnection). */
+  match(id, options = {}) {
+    return new MatchConnection(this, id, options).open();
   }
 
   tournament(id) {
@@ -177,10 +185,28 @@ class FeedConnection extends Connection {}
 /**
  * A match socket. State: `match` (as this player may see it), `seq`,
  * `pending` (moves sent, not yet answered). Events: "change" (snapshot,
- * event or presence), "error", "chat", "rematch", "status".
+ * event or presence), "error", "chat", "rematch", "status", and for a
+ * real-time game "tick" (a tick frame was applied: `match.state` moved on).
+ *
+ * Real-time games: `tick` is the tick the state shows, `previous` the state
+ * one tick earlier (null right after a snapshot), `tickAt` when the current
+ * tick arrived (performance.now()), `realtime` the last snapshot's
+ * { tick_ms, frame_every, inputs_per_tick, epoch, tick, starts_at }
+ * (`realtimeAt`: when it came), `latency` the average time in ms from an
+ * input sent to the tick frame that applied it (null before the first).
+ * Tick frames are applied with `options.frames(slug)`'s function (a promise
+ * is waited for; frames are held meanwhile); without one, a frame carrying
+ * the whole `state` (the default frame) replaces it.
+ *
+ * Frames are applied in tick order; a repeated or older one is ignored, as
+ * is one from a former owner (a lower epoch). A missing tick, or a new
+ * owner when the state shows ticks later than the last logged one, makes
+ * the connection ask for a snapshot ({"type": "resync"}) and hold the
+ * frames until it comes. A logged event (or a snapshot of the same owner)
+ * older than the tick shown never takes the board back.
  */
 export class MatchConnection extends Connection {
-  constructor(client, id) {
+  constructor(client, id, { frames = null } = {}) {
     // Protocol 2: each event carries what changed (a patch), not the whole match.
     super(client, `/ws/matches/${id}/`, { protocol: "2" });
     this.id = id;
@@ -189,19 +215,37 @@ export class MatchConnection extends Connection {
     this.receivedAt = 0;
     this.pending = new Map();
     this.refs = 0;
+    this.frames = frames;
+    this.applyFrame = null; // the game's, once known
+    this.loadingFrames = false;
+    this.tick = null; // null until the match shows itself real-time (a snapshot's "realtime", a tick frame)
+    this.epoch = -1; // the highest owner epoch seen
+    this.stateEpoch = -1; // the epoch of the owner whose ticks the state holds (-1: unknown)
+    this.loggedTick = 0; // the last tick a logged event showed (the history every owner shares)
+    this.realtime = null;
+    this.realtimeAt = 0;
+    this.previous = null;
+    this.tickAt = 0;
+    this.held = []; // tick frames waiting for a snapshot, or for applyFrame
+    this.resyncing = false;
+    this.resyncTimer = null;
+    this.lastResync = -Infinity;
+    this.inputs = []; // inputs sent, not yet seen applied: { key, at }
+    this.latency = null;
   }
 
   handle(message) {
     super.handle(message);
     if (message.type === "snapshot") {
-      this.accept(message.match, message.match.seq);
-      this.pending.clear();
-      this.emit("change", message);
+      this.onSnapshot(message);
+    } else if (message.type === "tick") {
+      this.onTick(message);
     } else if (message.type === "event") {
       if (message.seq <= this.seq) return;
       if (message.seq > this.seq + 1) return this.resync();
+      if (this.tick !== null) this.acceptRealtimeEvent(message);
       // A resync's events (and a join) still carry the whole match.
-      this.accept(message.match || applyPatch(structuredClone(this.match), message.patch, message.seq), message.seq);
+      else this.accept(message.match || applyPatch(structuredClone(this.match), message.patch, message.seq), message.seq);
       if (message.ref !== undefined) this.pending.delete(message.ref);
       this.emit("change", message);
     } else if (message.type === "presence") {
@@ -226,6 +270,175 @@ export class MatchConnection extends Connection {
     this.receivedAt = performance.now();
   }
 
+  onSnapshot(message) {
+    const match = message.match;
+    const realtime = message.realtime || match.realtime || null;
+    if (realtime || this.tick !== null) {
+      const tick = realtime && Number.isInteger(realtime.tick) ? realtime.tick : tickOf(match);
+      const epoch = realtime && Number.isInteger(realtime.epoch) ? realtime.epoch : -1;
+      // Frames that arrived before it may already have taken the state
+      // further: an older snapshot of the same owner does not roll it back.
+      const older = match.status === "active" && this.tick !== null && tick < this.tick && epoch <= this.stateEpoch;
+      if (older) match.state = this.match.state;
+      else this.moveTo(tick, epoch, null);
+      this.epoch = Math.max(this.epoch, epoch);
+      if (realtime) {
+        this.realtime = realtime;
+        this.realtimeAt = performance.now(); // what its figures in ms count from
+      }
+    }
+    this.endResync();
+    this.accept(match, match.seq);
+    this.pending.clear();
+    this.emit("change", message);
+    this.drain();
+  }
+
+  /** A logged event of a real-time match: what it changed besides the
+   * state, and its state only when it is ahead of the ticks shown (the
+   * event comes after the tick frames it logs: the board is not rolled back). */
+  acceptRealtimeEvent(message) {
+    const shown = this.match.state;
+    let state;
+    let whole = false;
+    let next;
+    if (message.match) {
+      next = message.match;
+      state = next.state;
+      whole = true;
+    } else {
+      const stateOps = message.patch.filter(([pointer]) => pointer === "/state" || pointer.startsWith("/state/"));
+      const others = message.patch.filter(([pointer]) => !(pointer === "/state" || pointer.startsWith("/state/")));
+      next = applyPatch(structuredClone({ ...this.match, state: null }), others, message.seq);
+      const replaced = stateOps.find(([pointer]) => pointer === "/state");
+      const tickOp = stateOps.find(([pointer]) => pointer === "/state/tick");
+      if (replaced) [, state] = replaced;
+      else if (tickOp) state = { tick: tickOp[1] };
+      whole = Boolean(replaced);
+    }
+    const tick = state && Number.isInteger(state.tick) ? state.tick : null;
+    if (tick !== null) this.loggedTick = Math.max(this.loggedTick, tick);
+    if (tick !== null && tick >= this.tick && whole) {
+      next.state = state; // the same tick's state is the same (or, before the start, the one of the seats taken)
+      if (tick > this.tick) this.moveTo(tick, this.stateEpoch, null);
+    } else {
+      next.state = shown;
+      // Ahead of the frames, but only what changed since the last logged tick: ask for the whole.
+      if (tick !== null && tick > this.tick) this.askSnapshot();
+    }
+    this.accept(next, message.seq);
+  }
+
+  onTick(frame) {
+    if (!Number.isInteger(frame.tick) || frame.epoch < this.epoch) return; // a former owner's, late
+    frame.receivedAt = performance.now();
+    this.epoch = Math.max(this.epoch, frame.epoch);
+    if (this.tick !== null && frame.tick <= this.tick && frame.epoch === this.stateEpoch) return;
+    this.held.push(frame);
+    if (this.held.length > MAX_HELD) this.held.shift();
+    this.drain();
+  }
+
+  /** Apply the held frames that follow the state, in order; on a gap (or a
+   * new owner, whose history may differ by a lost input) ask for a snapshot. */
+  drain() {
+    if (!this.match || this.resyncing || !this.held.length) return;
+    if (!this.applyFrame) return this.loadFrames();
+    if (this.tick === null) this.tick = tickOf(this.match);
+    const step = (this.realtime && this.realtime.frame_every) || 1;
+    this.held = this.held.filter((frame) => frame.epoch >= this.epoch).sort((a, b) => a.tick - b.tick);
+    while (this.held.length) {
+      const frame = this.held[0];
+      if (this.stateEpoch >= 0 && frame.epoch !== this.stateEpoch) {
+        // A new owner resumes from the log: ticks shown since the last logged
+        // one may hold an input that never reached it, so take its state.
+        if (this.tick > this.loggedTick) return this.askSnapshot();
+        this.stateEpoch = frame.epoch;
+      }
+      if (frame.tick <= this.tick) {
+        this.held.shift();
+        continue;
+      }
+      if (frame.tick > this.tick + step) return this.askSnapshot();
+      this.held.shift();
+      this.applyTick(frame);
+    }
+  }
+
+  applyTick(frame) {
+    const before = this.match.state;
+    let after;
+    try {
+      after = this.applyFrame(before, frame.frame, this.match);
+    } catch (error) {
+      console.warn("a tick frame could not be applied", error);
+      return this.askSnapshot();
+    }
+    this.match.state = after;
+    this.moveTo(frame.tick, frame.epoch, before);
+    this.measure(frame);
+    this.emit("tick", frame);
+  }
+
+  moveTo(tick, epoch, previous) {
+    this.tick = tick;
+    this.stateEpoch = epoch;
+    this.previous = previous;
+    this.tickAt = performance.now();
+  }
+
+  /** The game's applyFrame, asked for once (frames wait meanwhile). */
+  loadFrames() {
+    if (this.loadingFrames) return;
+    this.loadingFrames = true;
+    Promise.resolve(this.frames ? this.frames(this.match.game) : null)
+      .catch((error) => {
+        console.warn(error);
+        return null;
+      })
+      .then((applyFrame) => {
+        this.applyFrame = applyFrame || wholeStateFrame;
+        this.drain();
+      });
+  }
+
+  /** Ask the server for a snapshot (once at a time, at most once a second). */
+  askSnapshot() {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    const wait = Math.max(0, this.lastResync + RESYNC_EVERY_MS - performance.now());
+    this.resyncTimer = setTimeout(() => {
+      this.lastResync = performance.now();
+      this.send({ type: "resync" }); // a closed socket gets its snapshot when it reopens
+      // No snapshot (refused, or lost): free to ask again when the next frame shows the gap.
+      this.resyncTimer = setTimeout(() => {
+        this.resyncing = false;
+        this.drain();
+      }, SNAPSHOT_WAIT_MS);
+    }, wait);
+  }
+
+  endResync() {
+    clearTimeout(this.resyncTimer);
+    this.resyncing = false;
+  }
+
+  /** The input-to-screen time: from sending an input to the frame of the tick that applied it. */
+  measure(frame) {
+    const now = frame.receivedAt;
+    this.inputs = this.inputs.filter((sent) => now - sent.at < INPUT_FORGOTTEN_MS);
+    if (!frame.applied || !this.inputs.length) return;
+    const seat = this.mySeat;
+    for (const [applied, input] of frame.applied) {
+      if (applied !== seat) continue;
+      const index = this.inputs.findIndex((sent) => sent.key === JSON.stringify(input));
+      if (index < 0) continue;
+      const sample = now - this.inputs[index].at;
+      this.inputs.splice(0, index + 1); // earlier ones were lost or refused
+      this.latency = this.latency === null ? sample : this.latency + LATENCY_WEIGHT * (sample - this.latency);
+    }
+  }
+
   emit(type, detail) {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
@@ -245,6 +458,14 @@ export class MatchConnection extends Connection {
 
   move(move) {
     return this.act({ type: "move", move, seq: this.seq });
+  }
+
+  /** A real-time game's input (applied at the next tick the server runs;
+   * nothing pending: the tick frames show it). False when the socket is not open. */
+  input(input) {
+    const sent = this.send({ type: "input", input, tick: this.tick === null ? 0 : this.tick });
+    if (sent) this.inputs.push({ key: JSON.stringify(input), at: performance.now() });
+    return sent;
   }
 
   resign() {
@@ -278,6 +499,20 @@ export class MatchConnection extends Connection {
     const elapsed = now - this.receivedAt;
     return clock.remaining.map((ms, seat) => (clock.running.includes(seat) ? Math.max(0, ms - elapsed) : ms));
   }
+}
+
+const MAX_HELD = 400; // tick frames held while a snapshot is on its way (20 s at 20 Hz)
+const RESYNC_EVERY_MS = 1000;
+const SNAPSHOT_WAIT_MS = 3000;
+const INPUT_FORGOTTEN_MS = 5000;
+const LATENCY_WEIGHT = 0.2;
+
+const tickOf = (match) => (match && match.state && Number.isInteger(match.state.tick) ? match.state.tick : 0);
+
+/** The state after a default tick frame ({"state": the whole state}). */
+export function wholeStateFrame(state, frame) {
+  if (!frame || typeof frame.state !== "object") throw new Error("this game's tick frames need its applyFrame");
+  return frame.state;
 }
 
 /**

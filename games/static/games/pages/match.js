@@ -1,5 +1,5 @@
 import { formatClock } from "../client.js";
-import { boardReady, loadBoard, renderBoard, sideOf } from "../boards.js";
+import { boardReady, frameApplier, isAnimated, loadBoard, renderBoard, sideOf } from "../boards.js";
 import { $, client, formatChange, formatRating, gameName, GAMES, h, onPlayer, page, playerLink, poolName, run, showError } from "./common.js";
 
 const matchId = Number(page.dataset.match);
@@ -13,7 +13,8 @@ let ratingsFor = "";
 
 function connect() {
   if (connection) connection.close();
-  const current = client.match(matchId);
+  // A real-time game's tick frames are applied with its board script's applyFrame.
+  const current = client.match(matchId, { frames: (slug) => loadBoard(slug).then(() => frameApplier(slug)) });
   connection = current;
   window.__match = current; // for tests and curious developers
   showConnection(current.state);
@@ -21,6 +22,8 @@ function connect() {
   // changed) must not repaint the page.
   const on = (type, handle) => current.addEventListener(type, (event) => current === connection && handle(event.detail));
   on("change", draw);
+  // A board that animates itself reads the ticks on its own; any other is drawn again.
+  on("tick", () => current.match && !isAnimated(current.match.game) && drawBoard(current.match, current.mySeat));
   on("status", showConnection);
   on("error", (error) => showError(error.message));
   on("chat", (line) => {
@@ -36,6 +39,9 @@ function showConnection(state) {
   $("connection").dataset.state = state;
 }
 
+/** Whether ``match``'s game is real-time (it has a tick rate). */
+const isRealtime = (match) => Boolean(GAMES.has(match.game) && GAMES.get(match.game).tick_ms);
+
 const nameOf = (match, seat) => (match.players.find((p) => p.seat === seat) || {}).name || `seat ${seat + 1}`;
 const others = (match, mySeat) => match.players.filter((p) => p.seat !== mySeat).map((p) => p.name).join(" and ");
 
@@ -48,6 +54,7 @@ function describe(match, mySeat) {
     if (match.result.winner === null) return `Draw (${why}).`;
     return match.result.winner === mySeat ? `You won (${why})!` : `${name(match.result.winner)} won (${why}).`;
   }
+  if (isRealtime(match)) return mySeat === null ? "Watching." : "Playing: steer with the arrow keys or WASD (swipe on a touch screen).";
   if (mySeat === null) return `Watching. To move: ${match.turn.map(name).join(" and ")}.`;
   if (match.turn.includes(mySeat)) return "Your move.";
   return `Waiting for ${match.turn.map(name).join(" and ")}…`;
@@ -156,11 +163,19 @@ function draw() {
   drawPlayers(match, mySeat);
   drawRatings(match);
   drawActions(match, mySeat);
+  drawBoard(match, mySeat);
+}
+
+function drawBoard(match, mySeat) {
+  const pending = connection.pending.size > 0;
+  const realtime = isRealtime(match);
   renderBoard($("board"), match, {
     mySeat,
     pending,
     canMove: mySeat !== null && match.status === "active" && match.turn.includes(mySeat) && !pending,
-    onMove: (move) => act(() => connection.move(move)),
+    // A real-time game takes inputs, applied at the next tick: nothing is pending.
+    onMove: realtime ? (input) => connection.input(input) : (move) => act(() => connection.move(move)),
+    live: realtime ? connection : null,
   });
 }
 
