@@ -251,6 +251,22 @@ GAMES_MAX_SOCKETS_PER_ADDRESS = int(os.environ.get("GAMES_MAX_SOCKETS_PER_ADDRES
 GAMES_TRUSTED_PROXY_HOPS = int(os.environ.get("GAMES_TRUSTED_PROXY_HOPS", 0 if EMBEDDED else 1))
 GAMES_MAX_OPEN_MATCHES_PER_PLAYER = int(os.environ.get("GAMES_MAX_OPEN_MATCHES_PER_PLAYER", 10))
 
+# --- real-time matches (games.realtime; see the README's Real-time matches section) ---
+# Every server process runs a supervisor that takes over and runs live real-time
+# matches (the worker always runs one); 0: only the worker does.
+GAMES_REALTIME_IN_PROCESS = env_bool("GAMES_REALTIME_IN_PROCESS", True)
+# A dead owner's matches are taken over this long after its last renewal.
+GAMES_REALTIME_LEASE_SECONDS = float(os.environ.get("GAMES_REALTIME_LEASE_SECONDS", 1.0))
+# How often owners renew their leases and supervisors look for lapsed ones.
+GAMES_REALTIME_RENEW_SECONDS = float(os.environ.get("GAMES_REALTIME_RENEW_SECONDS", 0.25))
+# How long a socket waits for a live match's owner's snapshot before reading the database.
+GAMES_REALTIME_SNAPSHOT_SECONDS = float(os.environ.get("GAMES_REALTIME_SNAPSHOT_SECONDS", 1.0))
+# The countdown before a real-time match's first tick, for every game (None: each game's own).
+GAMES_REALTIME_START_DELAY_MS = (
+    int(os.environ["GAMES_REALTIME_START_DELAY_MS"]) if os.environ.get("GAMES_REALTIME_START_DELAY_MS") else None
+)
+# --- end real-time matches ---
+
 # --- ratings (the ratings app; see the README's Ratings section) ---
 # A rating whose deviation (openskill's sigma, on the 1500 scale; a new
 # player starts at 350) is above this is provisional: marked as such and kept

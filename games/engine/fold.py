@@ -205,7 +205,7 @@ def _on_ticks(data: MatchData, event: Event, player: PlayerEntry | None) -> None
     state = data["state"]
     for tick in range(current + 1, target):
         state = game.apply_tick(state, tick, {})
-        if game.result(state) is not None:
+        if game.tick_result(state) is not None:
             raise GameError(ErrorCode.ILLEGAL_MOVE, f"the match ended at tick {tick}, before tick {target}")
     inputs: dict[int, list[Any]] = {}
     try:
@@ -216,7 +216,7 @@ def _on_ticks(data: MatchData, event: Event, player: PlayerEntry | None) -> None
     except IllegalMove as refusal:
         raise GameError(ErrorCode.ILLEGAL_MOVE, refusal.reason) from None
     data["state"] = game.apply_tick(state, target, inputs)
-    result = game.result(data["state"])
+    result = game.tick_result(data["state"])
     if result is not None:
         _finish(data, result)
 
