@@ -26,7 +26,7 @@ from typing import Any
 from django.conf import settings
 
 from games.clock import run_clock
-from games.lifecycle import watch_for_shutdown
+from games.lifecycle import before_exit, watch_for_shutdown
 from games.presence import run_heartbeat
 
 logger = logging.getLogger(__name__)
@@ -34,6 +34,11 @@ logger = logging.getLogger(__name__)
 RESTART_PAUSE_SECONDS = 2.0
 
 _started: dict[asyncio.AbstractEventLoop, list[asyncio.Task]] = {}
+# Per event loop: the event that asks its registered loops to finish, and their tasks.
+_finishing: dict[asyncio.AbstractEventLoop, tuple[asyncio.Event, list[asyncio.Task]]] = {}
+
+#: How long a shutting-down server waits for its registered loops to finish.
+FINISH_SECONDS = 5.0
 
 LoopFactory = Callable[[asyncio.Event | None], Coroutine[Any, Any, None]]
 
@@ -97,15 +102,30 @@ def ensure_started() -> None:
     if any(not task.done() for task in _started.get(loop, [])):
         return
     watch_for_shutdown()
+    before_exit(finish)
     tasks = [loop.create_task(run_heartbeat(settings.GAMES_HEARTBEAT_SECONDS))]
     if settings.GAMES_CLOCK_IN_PROCESS:
         tasks.append(loop.create_task(run_clock(settings.GAMES_CLOCK_POLL_SECONDS)))
-    tasks.extend(loop.create_task(keep_running(beside, None)) for beside in beside_loops() if beside.in_process())
-    _started[loop] = tasks
+    finishing = asyncio.Event()
+    beside = [loop.create_task(keep_running(each, finishing)) for each in beside_loops() if each.in_process()]
+    _finishing[loop] = (finishing, beside)
+    _started[loop] = [*tasks, *beside]
+
+
+async def finish() -> None:
+    """Ask this event loop's registered loops to finish as they would in the
+    worker, and wait up to :data:`FINISH_SECONDS` (the server is shutting
+    down: a real-time supervisor hands its matches over, for instance)."""
+    finishing, tasks = _finishing.pop(asyncio.get_running_loop(), (None, []))
+    if finishing is None or not tasks:
+        return
+    finishing.set()
+    await asyncio.wait(tasks, timeout=FINISH_SECONDS)
 
 
 async def stop() -> None:
     """Stop this event loop's background loops (tests, shutdown)."""
+    _finishing.pop(asyncio.get_running_loop(), None)
     tasks = _started.pop(asyncio.get_running_loop(), [])
     for task in tasks:
         task.cancel()

@@ -7,7 +7,9 @@ connection without one) and the sockets are simply dropped. So the project
 drains itself, from its own "before shutdown" hook, which Twisted waits for:
 new sockets are refused with 1012 (service restart), and every open socket is
 closed with 1012, so clients reconnect at once to another process, and
-records its close (presence) before the process exits.
+records its close (presence) before the process exits; meanwhile the
+background loops other apps registered finish (a real-time supervisor
+hands its matches over).
 
 Autobahn (daphne's WebSocket implementation) refuses to send any close code
 but 1000 and 3000-4999, although RFC 6455 registers 1012 for exactly this;
@@ -20,6 +22,7 @@ import asyncio
 import logging
 import sys
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
@@ -35,6 +38,7 @@ class Drainable(Protocol):
 draining = False
 _watching = False
 _open: weakref.WeakSet[Any] = weakref.WeakSet()
+_before_exit: list[Callable[[], Awaitable[None]]] = []
 
 
 def opened(socket: Drainable) -> None:
@@ -45,14 +49,23 @@ def closed(socket: Drainable) -> None:
     _open.discard(socket)
 
 
+def before_exit(hook: Callable[[], Awaitable[None]]) -> None:
+    """Have :func:`drain` run ``hook()`` too, beside closing the sockets
+    (registering the same hook again changes nothing)."""
+    if hook not in _before_exit:
+        _before_exit.append(hook)
+
+
 async def drain() -> None:
-    """Refuse new sockets and close the open ones, each recording its close."""
+    """Refuse new sockets and close the open ones, each recording its close,
+    while the hooks given to :func:`before_exit` run."""
     global draining
     draining = True
     sockets = list(_open)
     logger.info("shutting down: closing %d sockets with %d", len(sockets), CLOSE_SERVICE_RESTART)
-    if sockets:
-        closing = asyncio.gather(*(socket.shut_down() for socket in sockets), return_exceptions=True)
+    work = [*(socket.shut_down() for socket in sockets), *(hook() for hook in _before_exit)]
+    if work:
+        closing = asyncio.gather(*work, return_exceptions=True)
         try:
             await asyncio.wait_for(closing, SHUTDOWN_SECONDS)
         except TimeoutError:

@@ -1,8 +1,11 @@
 """Real server processes for tests: daphne (and the clock worker) on the
-test database, on free loopback ports, stopped when the block ends."""
+test database, on free loopback ports, stopped when the block ends; and the
+people and waits that tests of them share."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -11,11 +14,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+import websockets
 from django.conf import settings
 from django.db import connection
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,3 +143,70 @@ def own_redis(logs: Path, port: int | None = None) -> Iterator[tuple[str, subpro
         yield url, process
     finally:
         stop([process])
+
+
+# --- people and waiting, for tests of real processes ---------------------------
+
+
+class Person:
+    """A player talking to one server over HTTP and a WebSocket."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.url, self.name = url, name
+
+    def register(self) -> None:
+        body = httpx.post(f"{self.url}/api/players", json={"name": self.name}).json()
+        self.id, self.headers = body["id"], {"Authorization": f"Bearer {body['token']}"}
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        response = httpx.post(f"{self.url}{path}", json=body or {}, headers=self.headers)
+        assert response.status_code in (200, 201), response.text
+        return response.json()
+
+    async def open(self, match_id: int) -> websockets.ClientConnection:
+        sock, _ = await self.watch(match_id)
+        return sock
+
+    async def watch(self, match_id: int, server: str | None = None) -> tuple[websockets.ClientConnection, dict]:
+        """The player's socket of the match on ``server`` (else the player's
+        own), and the snapshot it starts with."""
+        ticket = self.post("/api/tickets")["ticket"]
+        base = (server or self.url).replace("http", "ws")
+        sock = await websockets.connect(f"{base}/ws/matches/{match_id}/?ticket={ticket}")
+        snapshot = json.loads(await asyncio.wait_for(sock.recv(), 5))
+        assert snapshot["type"] == "snapshot", snapshot
+        return sock, snapshot
+
+
+async def closed_code(sock: websockets.ClientConnection, timeout: float = 10) -> int:
+    """Read until the server closes the socket; returns the close code."""
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                await sock.recv()
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else 1006
+
+
+async def in_thread(func: Any, *args: Any) -> Any:
+    """``func(*args)`` on a worker thread, which hands its database connection
+    back to the pool before the thread ends (a dead thread's would stay
+    checked out for the rest of the run)."""
+
+    def run() -> Any:
+        try:
+            return func(*args)
+        finally:
+            connection.close()
+
+    return await asyncio.to_thread(run)
+
+
+def wait_for(check: Any, timeout: float, what: str) -> float:
+    """Poll ``check()`` until true; returns the seconds it took."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if check():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"{what} did not happen within {timeout} s")

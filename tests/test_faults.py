@@ -14,50 +14,25 @@ import json
 import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import websockets
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, connection
-from websockets.exceptions import ConnectionClosed
 
 from games import presence
 from games.models import Connection, Match, Seat
 from tests.conftest import pair
-from tests.live import own_redis, running_processes
+from tests.live import Person, closed_code, in_thread, own_redis, running_processes, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 HEARTBEAT = 0.5
 ABANDON_AFTER = 2  # seconds, the matches' abandon_timeout
-
-
-class Person:
-    """A player talking to one server over HTTP and a WebSocket."""
-
-    def __init__(self, url: str, name: str) -> None:
-        self.url, self.name = url, name
-
-    def register(self) -> None:
-        body = httpx.post(f"{self.url}/api/players", json={"name": self.name}).json()
-        self.id, self.headers = body["id"], {"Authorization": f"Bearer {body['token']}"}
-
-    def post(self, path: str, body: dict | None = None) -> dict:
-        response = httpx.post(f"{self.url}{path}", json=body or {}, headers=self.headers)
-        assert response.status_code in (200, 201), response.text
-        return response.json()
-
-    async def open(self, match_id: int) -> websockets.ClientConnection:
-        ticket = self.post("/api/tickets")["ticket"]
-        sock = await websockets.connect(f"{self.url.replace('http', 'ws')}/ws/matches/{match_id}/?ticket={ticket}")
-        assert json.loads(await asyncio.wait_for(sock.recv(), 5))["type"] == "snapshot"
-        return sock
 
 
 def tictactoe_between(url: str) -> tuple[Person, Person, int]:
@@ -67,40 +42,6 @@ def tictactoe_between(url: str) -> tuple[Person, Person, int]:
     match = alice.post("/api/matches", {"game": "tictactoe", "options": {"abandon_timeout": ABANDON_AFTER}})
     bob.post(f"/api/matches/{match['id']}/join")
     return alice, bob, match["id"]
-
-
-async def closed_code(sock: websockets.ClientConnection, timeout: float = 10) -> int:
-    """Read until the server closes the socket; returns the close code."""
-    try:
-        async with asyncio.timeout(timeout):
-            while True:
-                await sock.recv()
-    except ConnectionClosed as closed:
-        return closed.rcvd.code if closed.rcvd else 1006
-
-
-async def in_thread(func: Any, *args: Any) -> Any:
-    """``func(*args)`` on a worker thread, which hands its database connection
-    back to the pool before the thread ends (a dead thread's would stay
-    checked out for the rest of the run)."""
-
-    def run() -> Any:
-        try:
-            return func(*args)
-        finally:
-            connection.close()
-
-    return await asyncio.to_thread(run)
-
-
-def wait_for(check: Any, timeout: float, what: str) -> float:
-    """Poll ``check()`` until true; returns the seconds it took."""
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        if check():
-            return time.monotonic() - start
-        time.sleep(0.05)
-    raise AssertionError(f"{what} did not happen within {timeout} s")
 
 
 def connections(match_id: int) -> list[int]:
