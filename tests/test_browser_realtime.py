@@ -467,3 +467,42 @@ def test_two_players_race_light_cycles_to_the_end_as_a_spectator_watches(people:
         assert abs(int(shown.inner_text().split()[0]) - latency) <= 0.5
     screenshot(watcher, "lightcycles-finished.png")
     assert not [frame for frame in sent_by_watcher if json.loads(frame).get("type") == "input"]
+
+    # The replay lists the logged ticks, each with the turns applied at it.
+    steps = httpx.get(f"{people.site}/api/matches/{match_id}/replay").json()["steps"]
+    riders_of = {0: "alice: blue", 1: "bob: orange"}
+    logged = [step["event"]["move"] for step in steps if step["event"]["kind"] == "ticks"]
+    told = [
+        f"tick {move['tick']}"
+        + "".join(
+            f"{' · ' if index == 0 else ', '}{riders_of[seat]} turns {sent['dir']}"
+            for index, (seat, sent) in enumerate(move["inputs"])
+        )
+        for move in logged
+    ]
+    assert logged[-1]["tick"] == final["state"]["tick"] and any(move["inputs"] for move in logged)
+    alice.click("#replay-link")
+    expect(alice.locator("#log li").filter(has_text=re.compile(r"^tick "))).to_have_text(told)
+
+
+def test_the_lobby_offers_a_games_own_options_and_no_clock_for_a_real_time_game(people: People) -> None:  # noqa: F811
+    carol = people.open("/", "carol")
+    carol.select_option("#game", "lightcycles")
+    expect(carol.locator("#time-options")).to_be_hidden()  # the ticks are the clock
+    size = carol.get_by_label("Size")
+    expect(size).to_have_value("32")
+    assert (size.get_attribute("min"), size.get_attribute("max")) == ("10", "64")
+    expect(carol.locator("#seats option")).to_have_text(["2", "3", "4"])
+    size.fill("24")
+    carol.select_option("#seats", "3")
+    carol.click("text=Create the match")
+    carol.wait_for_url(re.compile(r"/matches/\d+/$"))
+    match_id = int(carol.url.rstrip("/").split("/")[-1])
+    created = httpx.get(f"{people.site}/api/matches/{match_id}").json()
+    assert (created["options"]["size"], created["seats"], len(created["state"]["grid"])) == (24, 3, 24)
+
+    dave = people.open("/", "dave")
+    expect(dave.locator(f"#open-matches li[data-match='{match_id}']")).to_contain_text("(3 players, size 24)")
+    dave.select_option("#game", "tictactoe")
+    expect(dave.locator("#time-options")).to_be_visible()
+    expect(dave.locator("#game-options")).to_be_empty()

@@ -108,10 +108,10 @@ class Game(Generic[M]):
     #: The game's browser renderer, a static file path (``"reversi/board.js"``)
     #: that calls ``registerBoard(slug, render)``; ``None``: the generic board.
     board_script: ClassVar[str | None] = None
-    #: Reserved for games whose state also advances with time: milliseconds
-    #: between ticks while a match is active (``None``: the state changes only
-    #: with moves). Published in ``GET /api/games``; no tick loop calls
-    #: :meth:`tick` yet (see docs/writing-a-game.md).
+    #: Milliseconds between ticks while a match is active; ``None``: the state
+    #: changes only with moves. Only a real-time game
+    #: (:class:`~games.engine.realtime.RealtimeGame`) sets it; published in
+    #: ``GET /api/games``.
     tick_ms: ClassVar[int | None] = None
 
     # --- options -----------------------------------------------------------
@@ -177,11 +177,6 @@ class Game(Generic[M]):
         the one seat left wins; if several seats remain or none does, a draw."""
         remaining = [seat for seat in range(seats) if seat not in flagged]
         return Result(winner=remaining[0] if len(remaining) == 1 else None, reason="timeout")
-
-    def tick(self, state: State, elapsed_ms: int) -> State:
-        """The state ``elapsed_ms`` after the last event with nobody moving
-        (only for games with ``tick_ms``)."""
-        return state
 
     # --- what each viewer sees ---------------------------------------------
 

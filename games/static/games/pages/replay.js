@@ -18,6 +18,11 @@ const SENTENCES = {
   timeout: (event, match) => `${names(match, event.move.seats)} ran out of time`,
   abandon: (event, match) => `${names(match, event.move.seats)} left the game`,
   abort: () => "staff aborted the match",
+  // A real-time match's logged tick: its inputs, or (the last one) just the tick.
+  ticks: (event, match) => {
+    const inputs = event.move.inputs.map(([seat, input]) => `${names(match, [seat])}: ${describeMove(match, seat, input)}`);
+    return `tick ${event.move.tick}${inputs.length ? ` · ${inputs.join(", ")}` : ""}`;
+  },
 };
 
 function describe({ event, match }) {
