@@ -485,7 +485,10 @@ def test_two_players_race_light_cycles_to_the_end_as_a_spectator_watches(people:
     expect(alice.locator("#log li").filter(has_text=re.compile(r"^tick "))).to_have_text(told)
 
 
-def test_the_lobby_offers_a_games_own_options_and_no_clock_for_a_real_time_game(people: People) -> None:  # noqa: F811
+def test_three_riders_from_the_lobby_form_with_its_size_and_no_clock(people: People) -> None:  # noqa: F811
+    """The new match form offers light cycles' own size and player count and
+    no clock; three cycles that never turn on a 10x10 grid: seat 1 (dave)
+    is the last one moving after tick 3, on every screen."""
     carol = people.open("/", "carol")
     carol.select_option("#game", "lightcycles")
     expect(carol.locator("#time-options")).to_be_hidden()  # the ticks are the clock
@@ -493,16 +496,28 @@ def test_the_lobby_offers_a_games_own_options_and_no_clock_for_a_real_time_game(
     expect(size).to_have_value("32")
     assert (size.get_attribute("min"), size.get_attribute("max")) == ("10", "64")
     expect(carol.locator("#seats option")).to_have_text(["2", "3", "4"])
-    size.fill("24")
+    size.fill("10")
     carol.select_option("#seats", "3")
     carol.click("text=Create the match")
     carol.wait_for_url(re.compile(r"/matches/\d+/$"))
     match_id = int(carol.url.rstrip("/").split("/")[-1])
     created = httpx.get(f"{people.site}/api/matches/{match_id}").json()
-    assert (created["options"]["size"], created["seats"], len(created["state"]["grid"])) == (24, 3, 24)
+    assert (created["options"]["size"], created["seats"], len(created["state"]["grid"])) == (10, 3, 10)
 
-    dave = people.open("/", "dave")
-    expect(dave.locator(f"#open-matches li[data-match='{match_id}']")).to_contain_text("(3 players, size 24)")
-    dave.select_option("#game", "tictactoe")
-    expect(dave.locator("#time-options")).to_be_visible()
-    expect(dave.locator("#game-options")).to_be_empty()
+    riders = [carol]
+    for name in ("dave", "eve"):
+        page = people.open("/", name)
+        row = page.locator(f"#open-matches li[data-match='{match_id}']")
+        expect(row).to_contain_text("(3 players, size 10)")
+        row.get_by_role("button", name=re.compile("^Join")).click()
+        page.wait_for_url(re.compile(rf"/matches/{match_id}/$"))
+        riders.append(page)
+    expect(riders[1].locator("#status")).to_have_text("You won (last cycle)!", timeout=15_000)
+    for page in (riders[0], riders[2]):
+        expect(page.locator("#status")).to_have_text("dave won (last cycle).")
+        expect(page.locator("#board").get_by_test_id("tick")).to_have_text("3")
+
+    riders[0].goto(f"{people.site}/")
+    riders[0].select_option("#game", "tictactoe")
+    expect(riders[0].locator("#time-options")).to_be_visible()
+    expect(riders[0].locator("#game-options")).to_be_empty()
