@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any, ClassVar
 
 from channels.consumer import get_handler_name
-from channels.exceptions import StopConsumer
+from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -316,7 +316,12 @@ class MatchConsumer(PlayerSocket):
             await self.send_error(*refusal, message.ref)
             return
         assert self.owner is not None and self.seat is not None
-        if not await self.owner.send_input(self.seat, message.input, self.channel_name, message.ref, message.tick):
+        try:
+            sent = await self.owner.send_input(self.seat, message.input, self.channel_name, message.ref, message.tick)
+        except ChannelFull:
+            await self.send_error(ErrorCode.RATE_LIMITED, "the match's owner is overloaded: input dropped", message.ref)
+            return
+        if not sent:
             await self.send_error(ErrorCode.MATCH_NOT_ACTIVE, "the match is not being played", message.ref)
 
     def input_refusal(self, message: InputIn) -> tuple[ErrorCode, str] | None:

@@ -14,6 +14,7 @@ never turn cross in 8 ticks: both hit the far walls on tick 8, a draw."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -361,7 +362,7 @@ def slow_renewals(settings: Any) -> None:
 async def test_a_lease_taken_over_by_another_process_fences_the_old_owner(
     alice: Player, bob: Player, connect: Callable, slow_renewals: None, supervisor: Supervisor
 ) -> None:
-    match_id, a, _b, watcher = await lobby(connect, alice, bob, {"size": 20})
+    match_id, _a, _b, watcher = await lobby(connect, alice, bob, {"size": 20})
     await watcher.until_tick(2)
     old = supervisor.loops[match_id]
 
@@ -372,7 +373,7 @@ async def test_a_lease_taken_over_by_another_process_fences_the_old_owner(
 
     taken = await database_sync_to_async(take_over_elsewhere)()
     assert taken is not None and taken.epoch == old.epoch + 1 == 2
-    await a.client.send({"type": "input", "input": {"dir": "up"}})  # the old owner's next tick has a write
+    old.take_input(0, {"dir": "up"})  # an input that reached the old owner: its next tick has a write
     await wait_for(lambda: old.stopped)
     assert old.reason.startswith("fenced")
     assert await ticks_logged(match_id) == [], "the fenced write wrote nothing"
@@ -437,6 +438,69 @@ async def test_another_process_resumes_a_match_whose_owner_died(
         assert [frame["tick"] for frame in after] == list(range(resumed["realtime"]["tick"] + 1, 16))
         assert (await ticks_logged(match_id))[-1] == {"tick": 15, "inputs": [], "epoch": 2}
         assert await database_sync_to_async(services.replay_differences)(await stored(match_id)) == []
+    finally:
+        second_stop.set()
+        await second_task
+
+
+async def test_a_tick_that_raises_aborts_the_match_rather_than_stall_it(
+    alice: Player, bob: Player, connect: Callable, supervisor: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bug in the game's code would fail on any process: the owner aborts
+    the match (its players are told) instead of renewing a lease it cannot
+    play or handing the failure from process to process."""
+    match_id, a, _b, watcher = await lobby(connect, alice, bob)
+    await watcher.until_tick(2)
+    rules = supervisor.loops[match_id].game
+    original = rules.apply_tick
+
+    def broken(state: dict[str, Any], tick: int, inputs: dict[int, list[Any]]) -> dict[str, Any]:
+        if inputs:
+            raise ZeroDivisionError("a bug in the rules")
+        return original(state, tick, inputs)
+
+    monkeypatch.setattr(rules, "apply_tick", broken)
+    await a.client.send({"type": "input", "input": {"dir": "up"}})
+    ending = await watcher.until_over()
+    assert ending["match"]["status"] == "aborted"
+    assert ending["event"]["move"]["reason"].startswith("the game failed at tick")
+    await wait_for(lambda: match_id not in supervisor.loops)
+    assert await database_sync_to_async(MatchLease.objects.filter(match_id=match_id).exists)() is False
+    assert await database_sync_to_async(services.replay_differences)(await stored(match_id)) == []
+
+
+async def test_ticks_queued_when_the_process_stops_are_written_before_it_hands_over(
+    alice: Player, bob: Player, connect: Callable, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes slowed down (a busy database) leave ticks with inputs queued
+    when the process stops: their inputs were shown to everyone, so they
+    are written before the match is handed over, and the next owner
+    resumes after them."""
+    _, first_task, first_stop = await start_supervisor("test-process-a")
+    match_id, a, b, watcher = await lobby(connect, alice, bob, {"size": 20})
+    await watcher.until_tick(1)
+    log_ticks = services.log_ticks
+
+    def slow_log_ticks(*args: Any) -> Any:
+        time.sleep(0.15)
+        return log_ticks(*args)
+
+    monkeypatch.setattr(services, "log_ticks", slow_log_ticks)
+    shown = []
+    for turn, screen in [("up", a), ("down", b), ("down", a)]:
+        await screen.client.send({"type": "input", "input": {"dir": turn}})
+        shown.append(await screen.until_applied())
+        screen.ticks.clear()
+    assert len(await ticks_logged(match_id)) < 3, "some were still queued"
+    first_stop.set()
+    await first_task
+    logged = await ticks_logged(match_id)
+    applied = {frame["tick"]: frame["applied"] for frame in shown}  # a frame two screens saw, once
+    assert [{"tick": tick, "inputs": applied[tick], "epoch": 1} for tick in sorted(applied)] == logged
+    second, second_task, second_stop = await start_supervisor("test-process-b")
+    try:
+        await wait_for(lambda: match_id in second.loops)
+        assert second.loops[match_id].resumed_from >= logged[-1]["tick"]
     finally:
         second_stop.set()
         await second_task

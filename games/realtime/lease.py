@@ -180,6 +180,18 @@ def fence(match_id: int, epoch: int) -> Callable[[], None]:
     return check
 
 
+def abort_owned(match_id: int, epoch: int, reason: str) -> None:
+    """Abort the match (``services.abort_match``) if the lease is still at
+    ``epoch``, else :class:`Fenced`: the owner gives up a match its game's
+    code cannot run."""
+    from games import services  # services imports the engine's signals, which import this app
+
+    with transaction.atomic():
+        locked_match(match_id)
+        fence(match_id, epoch)()
+        services.abort_match(match_id, reason)
+
+
 def current(match_id: int) -> LeaseView | None:
     """The lease of an active match, if any."""
     row = (

@@ -11,8 +11,14 @@ Three tasks, stopped together:
   ``games_realtime_tick_lateness_seconds`` histogram.
 * **writing**: the queued ticks, in order, through ``services.log_ticks`` on
   a database thread (fenced by the lease's epoch), so the database never
-  holds up the schedule.
+  holds up the schedule. When the loop stops for any reason, what is queued
+  is still written (fenced, for at most a lease): players saw those ticks.
 * **renewing**: the lease, every ``RENEW_SECONDS``, with the last tick run.
+
+A tick that raises (a bug in the game's rules or its ``bot_input``) would
+fail on any process: the loop gives up and aborts the match (fenced), so it
+neither stalls under a lease that is still renewed nor moves from process
+to process.
 
 The loop acts (ticks, broadcasts, writes) only while its last successful
 renewal is younger than the lease less a margin: a paused owner that comes
@@ -27,6 +33,7 @@ import logging
 import random
 import secrets
 import time
+from asyncio import FIRST_COMPLETED
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
@@ -42,14 +49,14 @@ from games.engine.errors import ErrorCode, GameError
 from games.engine.game import IllegalMove, MoveModel, State
 from games.engine.realtime import RealtimeGame
 from games.realtime import config
-from games.realtime.lease import Fenced, Taken, fence, realtime_game, release, renew
+from games.realtime.lease import Fenced, Taken, abort_owned, fence, realtime_game, release, renew
 
 logger = logging.getLogger(__name__)
 
 TICK_LATENESS = Histogram(
     "games_realtime_tick_lateness_seconds",
     "How late each real-time tick ran after the time it was due",
-    buckets=(0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
+    buckets=(0.0005, 0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.0075, 0.01, 0.025, 0.05, 0.1, 0.25, 1),
 )
 LOOPS = Gauge("games_realtime_loops", "Real-time match loops this process runs")
 
@@ -57,6 +64,13 @@ LOOPS = Gauge("games_realtime_loops", "Real-time match loops this process runs")
 Queued = tuple[int, Any, MoveModel]
 #: A tick to log: its number and the inputs applied at it, in arrival order.
 Write = tuple[int, list[tuple[int, Any]]]
+
+
+class Drain:
+    """Queued after the last write when the loop stops: the writer returns."""
+
+
+DRAIN = Drain()
 
 
 class Refusal(Exception):
@@ -82,7 +96,7 @@ class MatchLoop:
         self.counts: Counter[int] = Counter()
         self.framed: State = self.state  # the state as of the last frame sent
         self.unframed: list[list[Any]] = []  # inputs applied since the last frame
-        self.writes: asyncio.Queue[Write | None] = asyncio.Queue()
+        self.writes: asyncio.Queue[Write | Drain | None] = asyncio.Queue()
         self.rng = random.Random(secrets.randbits(64))
         self.stopping = asyncio.Event()
         self.reason = ""
@@ -92,22 +106,40 @@ class MatchLoop:
     # --- lifetime ------------------------------------------------------------
 
     async def run(self) -> None:
-        """Tick, write and renew until the match ends or the lease is lost."""
+        """Tick, write and renew until the match ends or the lease is lost;
+        then write what is queued, and give up the match if a tick failed."""
         LOOPS.inc()
-        tasks = [asyncio.create_task(self._write()), asyncio.create_task(self._renew())]
+        writer, renewer = asyncio.create_task(self._write()), asyncio.create_task(self._renew())
+        ticker = None
         if self.ended:
             self.writes.put_nowait(None)
         else:
-            tasks.append(asyncio.create_task(self._tick()))
+            ticker = asyncio.create_task(self._tick())
+        stopping = asyncio.create_task(self.stopping.wait())
         try:
-            await self.stopping.wait()
+            await asyncio.wait({stopping, writer, renewer, *([ticker] if ticker else [])}, return_when=FIRST_COMPLETED)
         finally:
             self.stop("stopped")
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            for task in (stopping, renewer, ticker):
+                if task is not None:
+                    task.cancel()
+            await asyncio.gather(stopping, renewer, *([ticker] if ticker else []), return_exceptions=True)
+            await self._drain(writer)
             LOOPS.dec()
-            logger.info("real-time match %s (epoch %s): loop ended: %s", self.match_id, self.epoch, self.reason)
+        failure = ticker.exception() if ticker is not None and not ticker.cancelled() else None
+        if failure is not None:
+            await give_up(self.match_id, self.epoch, f"tick {self.state['tick'] + 1}", failure)
+        logger.info("real-time match %s (epoch %s): loop ended: %s", self.match_id, self.epoch, self.reason)
+
+    async def _drain(self, writer: asyncio.Task[None]) -> None:
+        """Let the writer log what is queued (each write still fenced, and
+        only while the lease surely holds), then end it."""
+        if not writer.done():
+            self.writes.put_nowait(DRAIN)
+            done, _ = await asyncio.wait({writer}, timeout=config.lease_seconds())
+            if not done:
+                writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
 
     def stop(self, reason: str) -> None:
         """End the loop (the first reason given is kept, for the log)."""
@@ -143,11 +175,12 @@ class MatchLoop:
         self.counts[seat] += 1
 
     def snapshot(self) -> dict[str, Any]:
-        """The match's live part as of the last tick run, for a socket's snapshot."""
+        """The match's live part as of the last frame sent, for a socket's
+        snapshot: the next frame is what changed since then."""
         return {
             "match": self.match_id,
-            "tick": self.state["tick"],
-            "state": self.state,
+            "tick": self.framed["tick"],
+            "state": self.framed,
             "epoch": self.epoch,
             "starts_at": format_time(self.started_at),
         }
@@ -196,7 +229,9 @@ class MatchLoop:
         ended = self.ended = self.game.tick_result(self.state) is not None
         applied = [(seat, sent) for seat, sent, _ in inputs]
         self.unframed.extend([seat, sent] for seat, sent in applied)
-        if ended or number % self.game.frame_every == 0:
+        # A logged tick gets a frame too, so every state a client is given
+        # (a snapshot, an event's match) is one the next frame follows from.
+        if ended or applied or number % self.game.frame_every == 0:
             self._broadcast(number)
         if applied or ended:
             self.writes.put_nowait((number, applied))
@@ -228,10 +263,12 @@ class MatchLoop:
 
     async def _write(self) -> None:
         """Log the queued ticks in order; ``None`` in the queue: the match
-        ended and everything before it is written."""
+        ended and everything before it is written; ``DRAIN``: the loop stopped."""
         check = fence(self.match_id, self.epoch)
         while True:
             item = await self.writes.get()
+            if isinstance(item, Drain):
+                return
             if item is None:
                 await on_database(release)(self.match_id, self.epoch)
                 self.stop("the match ended")
@@ -239,16 +276,17 @@ class MatchLoop:
             if not self.holds_lease():
                 self.stop("the lease was not renewed in time")
                 return
-            await self._log(item, check)
-            if self.stopped:
+            if not await self._log(item, check):
                 return
 
-    async def _log(self, item: Write, check: Callable[[], None]) -> None:
+    async def _log(self, item: Write, check: Callable[[], None]) -> bool:
+        """Log one tick; ``False`` (the loop is stopped): it was not."""
         tick, inputs = item
         try:
             await on_database(services.log_ticks)(self.match_id, tick, inputs, self.epoch, check)
+            return True
         except Fenced:
-            self.stop("fenced: another process took the match over")
+            self.stop("fenced: the lease is gone (another process took the match over, or it ended)")
         except GameError as refusal:
             self.stop(f"tick {tick} was not logged: {refusal.code} ({refusal.message})")
         except Exception:
@@ -256,6 +294,7 @@ class MatchLoop:
             # lapse, so the next owner resumes from what the log holds.
             logger.exception("real-time match %s: logging tick %s failed", self.match_id, tick)
             self.stop(f"logging tick {tick} failed")
+        return False
 
     async def _renew(self) -> None:
         while True:
@@ -270,6 +309,19 @@ class MatchLoop:
                 self.stop("the lease is gone: taken over, or the match ended")
                 return
             self.renewed_at = asked
+
+
+async def give_up(match_id: int, epoch: int, where: str, failure: BaseException) -> None:
+    """A tick (or catching up) raised: the game's code fails on this match,
+    on any process. Abort the match, if the lease is still ours."""
+    logger.error("real-time match %s: %s raised; aborting the match", match_id, where, exc_info=failure)
+    reason = f"the game failed at {where} ({type(failure).__name__})"
+    try:
+        await on_database(abort_owned)(match_id, epoch, reason)
+    except Fenced:
+        logger.info("real-time match %s: not aborted, the lease is no longer at epoch %s", match_id, epoch)
+    except Exception:
+        logger.exception("real-time match %s: aborting it failed", match_id)
 
 
 def seconds_until(moment: datetime) -> float:

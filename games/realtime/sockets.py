@@ -40,8 +40,10 @@ class OwnerLink:
         self.view: LeaseView | None = None
 
     async def lease(self) -> LeaseView | None:
-        """The match's lease (``None``: the match is not active), read once."""
-        if self.view is None:
+        """The match's lease (``None``: the match is not active), read once
+        it names an owner (until then, at every call: the owner is about to
+        take it, within the countdown)."""
+        if self.view is None or not self.view.channel:
             self.view = await on_database(lease.current)(self.match_id)
         return self.view
 

@@ -43,7 +43,7 @@ from games.engine.match import MatchData, Status
 from games.models import Match
 from games.presence import SERVER_ID
 from games.realtime import config, lease
-from games.realtime.loop import MatchLoop, Refusal
+from games.realtime.loop import MatchLoop, Refusal, give_up
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,11 @@ class Supervisor:
         if taken is None:
             return None
         logger.info("real-time match %s: running it from tick %s (epoch %s)", match_id, taken.tick, taken.epoch)
-        loop = MatchLoop(taken, renewed_at=asked)
+        try:
+            loop = MatchLoop(taken, renewed_at=asked)
+        except Exception as failure:  # catching up ran the game's code, which failed
+            await give_up(match_id, taken.epoch, "catching up", failure)
+            return None
         self.loops[match_id] = loop
         task = asyncio.create_task(loop.run())
         self.tasks[match_id] = task
@@ -189,7 +193,7 @@ class Supervisor:
 
     async def dispatch(self, layer: Any, message: dict[str, Any]) -> None:
         loop = self.loops.get(message.get("match", -1))
-        running = loop is not None and not loop.stopped
+        running = loop is not None and not loop.stopped and loop.holds_lease()
         if message["type"] == INPUT:
             answer = self.on_input(loop, message) if running else self.elsewhere(message)
         elif message["type"] == SNAPSHOT:
