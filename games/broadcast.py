@@ -33,6 +33,12 @@ def match_group(match_id: int) -> str:
     return f"match.{match_id}"
 
 
+def frames_group(match_id: int) -> str:
+    """A real-time match's tick frames go to this group, whose members are
+    processes' relays, not sockets (``games.realtime.relay``)."""
+    return f"match.{match_id}.frames"
+
+
 def event_broadcast(step: Step) -> LayerMessage:
     """The layer message for one logged event: its ``event`` frame already
     serialised once per distinct view (once in all for a game without hidden
@@ -100,7 +106,7 @@ def tick_broadcast(
 ) -> LayerMessage:
     """A real-time match's ``tick`` frame, serialised once for every viewer."""
     frame = frames.tick(match_id, number, epoch, changed, applied)
-    return {"type": "match.tick", "tick": number, "epoch": epoch, "text": frames.dumps(frame)}
+    return {"type": "match.tick", "match": match_id, "tick": number, "epoch": epoch, "text": frames.dumps(frame)}
 
 
 def rematch_broadcast(rematch: Current) -> LayerMessage:
@@ -199,8 +205,8 @@ async def _send_one(channel: str, message: LayerMessage) -> None:
         logger.exception("sending to %s failed", channel)
 
 
-def send_soon(match_id: int, message: LayerMessage) -> None:
-    """Send to the match's group from its event loop without waiting (a
-    real-time loop must not wait on the layer between ticks); in order with
-    everything else this process sends the group."""
-    _start_sending(match_group(match_id), message)
+def send_frame_soon(match_id: int, message: LayerMessage) -> None:
+    """Send a tick frame to the match's frames group from its event loop
+    without waiting (a real-time loop must not wait on the layer between
+    ticks); in order with the frames before it."""
+    _start_sending(frames_group(match_id), message)

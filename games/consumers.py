@@ -49,6 +49,7 @@ from games.messages import (
 )
 from games.models import Player
 from games.outcomes import Current, Step
+from games.realtime.relay import relay
 from games.realtime.sockets import OwnerLink
 from games.sequencing import Arrival, Sequence
 
@@ -72,12 +73,14 @@ class PlayerSocket(AsyncWebsocketConsumer):
     """
 
     player: Player | None = None
+    turn: asyncio.Lock  # held while a message is handled: one at a time, in order
     groups_joined: tuple[str, ...] = ()
     quotas_held: tuple[tuple[quotas.SocketQuota, str | int], ...] = ()
     released: bool = False
     handling_ref: Ref = None  # the ref of the client message being handled
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        self.turn = asyncio.Lock()
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
@@ -99,7 +102,8 @@ class PlayerSocket(AsyncWebsocketConsumer):
             # Not Channels' dispatch: it hops onto the database thread to close
             # old connections before every message, which on_database
             # already does around each database call.
-            await handler(message)
+            async with self.turn:
+                await handler(message)
         except StopConsumer:
             raise
         except Exception:
@@ -263,6 +267,7 @@ class MatchConsumer(PlayerSocket):
         game = get_game(latest.match["game"])
         if isinstance(game, RealtimeGame):
             self.owner = OwnerLink(self.match_id, game)
+            await relay().watch(self.match_id, self)  # before the snapshot: it says which frames follow
         await self.send_snapshot(latest)
 
     async def forget(self) -> None:
@@ -442,6 +447,23 @@ class MatchConsumer(PlayerSocket):
         if message["tick"] > self.ticks_sent:
             self.ticks_sent = message["tick"]
             await self.send(text_data=message["text"])
+
+    async def relayed(self, message: dict[str, Any]) -> None:
+        """A tick frame from this process's relay, handled in this socket's
+        turn (after whatever it is doing, a snapshot say), as a message
+        from the channel layer would be."""
+        async with self.turn:
+            if self.released:
+                return
+            try:
+                await self.match_tick(message)
+            except Exception:
+                logger.warning("socket %s: forwarding tick %s failed", self.scope.get("path"), message.get("tick"))
+
+    async def release(self) -> None:
+        if self.owner is not None and not self.released:
+            await self.quietly(relay().unwatch(self.match_id, self), "leaving the relay")
+        await super().release()
 
     async def realtime_refused(self, message: dict[str, Any]) -> None:
         """The owner refused this socket's input."""

@@ -241,6 +241,9 @@ async def connect(transactional_db: None) -> Any:
     yield opener
     for client in clients:
         await client.close()
+    from games.realtime.relay import stop_relay
+
+    await stop_relay()  # real-time sockets started this loop's relay: close its Redis connections
 
 
 # --- helpers for playing matches over sockets ---------------------------------

@@ -31,6 +31,7 @@ from games.models import Match, MatchEvent, MatchLease, Player
 from games.realtime import lease
 from games.realtime.lease import Fenced
 from games.realtime.loop import TICK_LATENESS
+from games.realtime.relay import relay
 from games.realtime.supervisor import Supervisor
 from lightcycles.rules import LightCycles
 from tests.conftest import Client, open_path, start_supervisor
@@ -504,6 +505,28 @@ async def test_ticks_queued_when_the_process_stops_are_written_before_it_hands_o
     finally:
         second_stop.set()
         await second_task
+
+
+async def test_one_frame_per_process_reaches_every_socket_there_while_any_watches(
+    alice: Player, bob: Player, connect: Callable, supervisor: Supervisor
+) -> None:
+    """The relay: this process's channel is in the match's frames group
+    while a socket of the match is open here, and hands each frame to every
+    such socket; a socket that closes leaves the others their frames."""
+    match_id, a, b, watcher = await lobby(connect, alice, bob, {"size": 20})
+    here = relay()
+    await watcher.until_tick(2)
+    assert len(here.watchers[match_id]) == 3
+    await a.client.close()
+    await wait_for(lambda: len(here.watchers[match_id]) == 2)
+    shown = (await watcher.until_tick(4))["tick"]
+    assert (await b.until_tick(shown))["tick"] >= shown
+    late = await Screen.open(await connect(match_id, None))  # a new spectator, at once in the group
+    assert (await late.until_tick(late.snapshot["realtime"]["tick"] + 2))["tick"] > late.snapshot["realtime"]["tick"]
+    await b.client.close()
+    await watcher.client.close()
+    await late.client.close()
+    await wait_for(lambda: match_id not in here.watchers)
 
 
 # --- over HTTP: the lobby, creating, joining, the computer ----------------------------------

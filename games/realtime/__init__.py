@@ -8,6 +8,8 @@ by one process at a time, taken over by another when that one dies.
   loops, and reads this process's channel for inputs and snapshot requests.
 * ``sockets``: the match socket's side: sending inputs to the owner, and
   snapshots as of the owner's tick.
+* ``relay``: one per process; takes each tick frame once off the channel
+  layer and hands it to every socket of the match on this process.
 * ``config``: the settings and their defaults.
 
 The rules' side (``RealtimeGame``) is ``games.engine.realtime``; the README

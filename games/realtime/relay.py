@@ -1,0 +1,132 @@
+"""Tick frames to this process's sockets: one copy per process, not per socket.
+
+A live real-time match sends a frame 20 times a second. Sent to the match's
+group, that is one channel-layer message per socket watching it, each
+crossing Redis and the layer's receive on its own; that cost, not the
+game, is what limited how many matches a process could run. So the owner
+sends each frame to the match's *frames group* (``broadcast.frames_group``),
+whose members are processes, not sockets: the relay of every process with
+a socket on the match. A process's relay reads its one channel and hands
+each frame to its sockets of that match in memory, each in its own turn
+(the socket's :meth:`~Watcher.relayed` waits for whatever the socket is
+doing, so a frame never overtakes a snapshot being sent).
+
+A relay starts with the first real-time socket of its process, on a layer
+instance of its own (as the supervisor's: see ``supervisor.own_layer``); its
+channel joins a match's frames group with the first socket watching the
+match and leaves with the last. Frames are not events: a frame lost on the
+way (a Redis outage, a process that restarted) shows as a gap, which the
+client resyncs from a snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from games.broadcast import frames_group
+
+logger = logging.getLogger(__name__)
+
+FRAME = "realtime.frame"
+STOP = "realtime.relay.stop"
+RETRY_SECONDS = 0.5
+
+
+class Watcher(Protocol):
+    """A socket showing a real-time match."""
+
+    def relayed(self, message: dict[str, Any]) -> Any: ...
+
+
+class Relay:
+    """This process's (this event loop's) frames, handed to its sockets."""
+
+    def __init__(self) -> None:
+        self.layer: Any = None
+        self.channel = ""
+        self.watchers: dict[int, set[Watcher]] = {}
+        self.changing = asyncio.Lock()  # group membership, one change at a time
+        self.listener: asyncio.Task[None] | None = None
+        self.handing: set[asyncio.Future[Any]] = set()  # frames on their way to sockets
+
+    async def watch(self, match_id: int, watcher: Watcher) -> None:
+        """Hand ``watcher`` the match's frames from now on."""
+        async with self.changing:
+            await self._start()
+            watching = self.watchers.setdefault(match_id, set())
+            if not watching:
+                await self.layer.group_add(frames_group(match_id), self.channel)
+            watching.add(watcher)
+
+    async def unwatch(self, match_id: int, watcher: Watcher) -> None:
+        async with self.changing:
+            watching = self.watchers.get(match_id, set())
+            watching.discard(watcher)
+            if not watching and self.watchers.pop(match_id, None) is not None:
+                await self.layer.group_discard(frames_group(match_id), self.channel)
+
+    async def _start(self) -> None:
+        if self.listener is not None:
+            return
+        from games.realtime.supervisor import own_layer
+
+        self.layer = own_layer()
+        self.channel = await self.layer.new_channel()
+        self.listener = asyncio.create_task(self._listen())
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                message = await self.layer.receive(self.channel)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("real-time relay: receiving failed", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
+            if message.get("type") == STOP:
+                return
+            self.deliver(message)
+
+    def deliver(self, message: dict[str, Any]) -> None:
+        """Each socket watching the match takes the frame in its own turn."""
+        for watcher in list(self.watchers.get(message.get("match", -1), ())):
+            task = asyncio.ensure_future(watcher.relayed(message))
+            self.handing.add(task)
+            task.add_done_callback(self.handing.discard)
+
+    async def stop(self) -> None:
+        """Stop listening and close the layer's connections: with a message
+        of its own rather than by cancelling the receive (a receive
+        cancelled mid-way can hang channels-redis)."""
+        if self.listener is None:
+            return
+        await self.layer.send(self.channel, {"type": STOP})
+        done, _ = await asyncio.wait({self.listener}, timeout=2)
+        if not done:
+            self.listener.cancel()
+        self.listener = None
+        if hasattr(self.layer, "close_pools"):
+            await self.layer.close_pools()
+
+
+_relays: dict[asyncio.AbstractEventLoop, Relay] = {}
+
+
+async def stop_relay() -> None:
+    """Stop this event loop's relay, if it started (tests, at their end)."""
+    running = _relays.pop(asyncio.get_running_loop(), None)
+    if running is not None:
+        await running.stop()
+
+
+def relay() -> Relay:
+    """This event loop's relay (one per process; tests run several loops)."""
+    loop = asyncio.get_running_loop()
+    if loop not in _relays:
+        for other in [other for other in _relays if other.is_closed()]:
+            del _relays[other]
+        _relays[loop] = Relay()
+    return _relays[loop]
