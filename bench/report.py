@@ -323,6 +323,11 @@ def write(results: dict[str, Any], out: Path, command: str) -> None:
         from bench.webhooks_load import write_figures
 
         write_figures(out / "performance.md", json.loads(webhooks.read_text()))
+    realtime = out / "realtime.json"
+    if realtime.exists():  # manage.py benchrealtime's section (bench/realtime_load.py)
+        from bench.realtime_load import write_figures as write_realtime
+
+        write_realtime(out / "performance.md", json.loads(realtime.read_text()))
 
 
 COSTS_HEADING = "## Cost per message (`python manage.py benchcosts`)"
