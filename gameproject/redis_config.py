@@ -53,7 +53,9 @@ def channel_layer_settings(redis_url: str, prefix: str = "games", flavour: str =
     sets, the default) or ``pubsub`` (Redis pub/sub, lower latency, no
     delivery to a consumer that is not listening at that instant)."""
     if not redis_url:
-        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+        # The same capacity as on Redis: one process channel (the real-time
+        # relay's) carries every live match's tick frames.
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     if flavour == "pubsub":
         host = {key: value for key, value in redis_host(redis_url).items() if key not in ("timeout",)}
         return {

@@ -17,6 +17,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from functools import cached_property
 from typing import Any, ClassVar
 
@@ -60,6 +61,7 @@ CLOSE_BAD_TICKET = 4401
 CLOSE_TOO_MANY = 4429
 CLOSE_SERVICE_RESTART = lifecycle.CLOSE_SERVICE_RESTART
 LAYER_TIMEOUT = 2.0  # seconds a group_discard may take when a socket ends
+FRAMES_WAITING = 40  # relayed tick frames a busy socket may have waiting (2 s at 20 Hz)
 
 
 class PlayerSocket(AsyncWebsocketConsumer):
@@ -246,6 +248,7 @@ class MatchConsumer(PlayerSocket):
     seat: int | None = None
     owner: OwnerLink | None = None  # a real-time match's
     match_status: str = Status.WAITING  # as of the last snapshot or event sent
+    frames_waiting = 0  # relayed frames waiting for this socket's turn
     ticks_sent = -1  # the last tick this socket's client holds
     tick_epoch = 0  # the owner epoch of that tick
 
@@ -268,6 +271,9 @@ class MatchConsumer(PlayerSocket):
         if isinstance(game, RealtimeGame):
             self.owner = OwnerLink(self.match_id, game)
             await relay().watch(self.match_id, self)  # before the snapshot: it says which frames follow
+            if self.released:  # closed meanwhile (the server shutting down)
+                await self.stop_watching()
+                return
         await self.send_snapshot(latest)
 
     async def forget(self) -> None:
@@ -451,19 +457,33 @@ class MatchConsumer(PlayerSocket):
     async def relayed(self, message: dict[str, Any]) -> None:
         """A tick frame from this process's relay, handled in this socket's
         turn (after whatever it is doing, a snapshot say), as a message
-        from the channel layer would be."""
-        async with self.turn:
-            if self.released:
-                return
-            try:
-                await self.match_tick(message)
-            except Exception:
-                logger.warning("socket %s: forwarding tick %s failed", self.scope.get("path"), message.get("tick"))
+        from the channel layer would be. Beyond ``FRAMES_WAITING`` frames
+        waiting for a busy socket, the newest are dropped: the client sees
+        the gap and resyncs."""
+        if self.frames_waiting >= FRAMES_WAITING:
+            return
+        self.frames_waiting += 1
+        try:
+            async with self.turn:
+                if not self.released:
+                    await self.match_tick(message)
+        except Exception:
+            logger.warning(
+                "socket %s: forwarding tick %s failed", self.scope.get("path"), message.get("tick"), exc_info=True
+            )
+        finally:
+            self.frames_waiting -= 1
 
     async def release(self) -> None:
-        if self.owner is not None and not self.released:
-            await self.quietly(relay().unwatch(self.match_id, self), "leaving the relay")
+        was_released = self.released
         await super().release()
+        if self.owner is not None and not was_released:
+            await self.stop_watching()
+
+    async def stop_watching(self) -> None:
+        watching = relay()
+        watching.unwatch(self.match_id, self)
+        await self.quietly(watching.leave(self.match_id), "leaving the match's frames")
 
     async def realtime_refused(self, message: dict[str, Any]) -> None:
         """The owner refused this socket's input."""
@@ -479,9 +499,10 @@ class MatchConsumer(PlayerSocket):
         if view is None:
             await self.send_error(ErrorCode.MATCH_NOT_ACTIVE, "the match is not being played", message.get("ref"))
         elif view.channel not in ("", message["channel"]) and not message.get("again"):
-            await self.owner.send_input(
-                self.seat, message["input"], self.channel_name, message.get("ref"), message.get("sent"), again=True
-            )
+            with suppress(ChannelFull):  # dropped, as an input in flight to a dying owner is
+                await self.owner.send_input(
+                    self.seat, message["input"], self.channel_name, message.get("ref"), message.get("sent"), again=True
+                )
 
     async def match_rematch(self, message: dict[str, Any]) -> None:
         data, seats_present = layer_match(message)

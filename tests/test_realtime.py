@@ -25,10 +25,11 @@ from django.test import Client as HttpClient
 from django.utils import timezone
 
 from bots.services import start_bot_match
-from games import services
+from games import broadcast, services
 from games.engine.match import Status
 from games.models import Match, MatchEvent, MatchLease, Player
 from games.realtime import lease
+from games.realtime import relay as relay_module
 from games.realtime.lease import Fenced
 from games.realtime.loop import TICK_LATENESS
 from games.realtime.relay import relay
@@ -527,6 +528,51 @@ async def test_one_frame_per_process_reaches_every_socket_there_while_any_watche
     await watcher.client.close()
     await late.client.close()
     await wait_for(lambda: match_id not in here.watchers)
+
+
+async def test_a_relay_whose_group_was_forgotten_joins_it_again(
+    alice: Player, bob: Player, connect: Callable, supervisor: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Redis that restarted empty forgets which processes watch a match:
+    the relay joins its matches' groups again every REFRESH_SECONDS."""
+    monkeypatch.setattr(relay_module, "REFRESH_SECONDS", 0.3)
+    match_id, _a, _b, watcher = await lobby(connect, alice, bob, {"size": 40})
+    here = relay()
+    await watcher.until_tick(2)
+    await here.layer.group_discard(broadcast.frames_group(match_id), here.channel)  # as if Redis forgot it
+    forgotten = (await watcher.until_tick(0))["tick"]
+    await asyncio.sleep(0.2)
+    while not await watcher.client.communicator.receive_nothing(0.05):
+        await watcher.read()
+    silent_from = watcher.ticks[-1]["tick"]
+    assert (await watcher.until_tick(silent_from + 3))["tick"] > forgotten, "frames again after a refresh"
+
+
+async def test_a_match_ending_while_slow_writes_are_queued_is_still_logged_and_released(
+    alice: Player, bob: Player, connect: Callable, supervisor: Supervisor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes slower than the lease's margin: the loop keeps renewing until
+    the tick that ended the match is written, so the ending is kept."""
+    match_id, a, _b, watcher = await lobby(connect, alice, bob)
+    await watcher.until_tick(1)
+    log_ticks = services.log_ticks
+
+    def slow_log_ticks(*args: Any) -> Any:
+        time.sleep(0.7)
+        return log_ticks(*args)
+
+    monkeypatch.setattr(services, "log_ticks", slow_log_ticks)
+    for turn in ("up", "left"):  # two logged ticks, then the ending: 2 s of writes behind the ticks
+        await a.client.send({"type": "input", "input": {"dir": turn}})
+        await a.until_applied()
+        a.ticks.clear()
+    ending = await watcher.until_over()
+    assert ending["match"]["status"] == "finished"
+    await wait_for(lambda: match_id not in supervisor.loops, timeout=5)
+    assert await database_sync_to_async(MatchLease.objects.filter(match_id=match_id).exists)() is False
+    logged = await ticks_logged(match_id)
+    # Logged by the owner that ran it: nobody had to take the match over.
+    assert [(tick["tick"], tick["epoch"]) for tick in logged][-1] == (ending["match"]["state"]["tick"], 1)
 
 
 # --- over HTTP: the lobby, creating, joining, the computer ----------------------------------

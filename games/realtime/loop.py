@@ -101,13 +101,15 @@ class MatchLoop:
         self.stopping = asyncio.Event()
         self.reason = ""
         self.resumed_from = taken.tick
+        self.ticking = taken.tick  # the tick being run (for a failure's message)
         self.ended = self._catch_up(taken.tick)
 
     # --- lifetime ------------------------------------------------------------
 
     async def run(self) -> None:
         """Tick, write and renew until the match ends or the lease is lost;
-        then write what is queued, and give up the match if a tick failed."""
+        then write what is queued (renewing meanwhile), and give up the
+        match if a tick failed."""
         LOOPS.inc()
         writer, renewer = asyncio.create_task(self._write()), asyncio.create_task(self._renew())
         ticker = None
@@ -115,21 +117,30 @@ class MatchLoop:
             self.writes.put_nowait(None)
         else:
             ticker = asyncio.create_task(self._tick())
+            ticker.add_done_callback(self._ticker_done)
         stopping = asyncio.create_task(self.stopping.wait())
         try:
-            await asyncio.wait({stopping, writer, renewer, *([ticker] if ticker else [])}, return_when=FIRST_COMPLETED)
+            await asyncio.wait({stopping, writer}, return_when=FIRST_COMPLETED)
         finally:
             self.stop("stopped")
-            for task in (stopping, renewer, ticker):
+            for task in (stopping, ticker):
                 if task is not None:
                     task.cancel()
-            await asyncio.gather(stopping, renewer, *([ticker] if ticker else []), return_exceptions=True)
+            await asyncio.gather(stopping, *([ticker] if ticker else []), return_exceptions=True)
             await self._drain(writer)
+            renewer.cancel()
+            await asyncio.gather(renewer, return_exceptions=True)
             LOOPS.dec()
+        if not writer.cancelled() and writer.exception() is not None:
+            logger.error("real-time match %s: the writer failed", self.match_id, exc_info=writer.exception())
         failure = ticker.exception() if ticker is not None and not ticker.cancelled() else None
         if failure is not None:
-            await give_up(self.match_id, self.epoch, f"tick {self.state['tick'] + 1}", failure)
+            await give_up(self.match_id, self.epoch, f"tick {self.ticking}", failure)
         logger.info("real-time match %s (epoch %s): loop ended: %s", self.match_id, self.epoch, self.reason)
+
+    def _ticker_done(self, ticker: asyncio.Task[None]) -> None:
+        if not ticker.cancelled() and ticker.exception() is not None:
+            self.stop(f"tick {self.ticking} raised {type(ticker.exception()).__name__}")
 
     async def _drain(self, writer: asyncio.Task[None]) -> None:
         """Let the writer log what is queued (each write still fenced, and
@@ -214,6 +225,7 @@ class MatchLoop:
                 self.stop("the lease was not renewed in time")
                 return
             TICK_LATENESS.observe(max(0.0, loop.time() - due))
+            self.ticking = number
             if self.run_tick(number):
                 self.writes.put_nowait(None)
                 return

@@ -25,13 +25,18 @@ import asyncio
 import logging
 from typing import Any, Protocol
 
+from channels.layers import InMemoryChannelLayer
+
 from games.broadcast import frames_group
 
 logger = logging.getLogger(__name__)
 
-FRAME = "realtime.frame"
 STOP = "realtime.relay.stop"
 RETRY_SECONDS = 0.5
+#: How often a relay joins its matches' frames groups again.
+REFRESH_SECONDS = 10.0
+#: At most this long for one group change on the layer.
+LAYER_SECONDS = 2.0
 
 
 class Watcher(Protocol):
@@ -47,34 +52,52 @@ class Relay:
         self.layer: Any = None
         self.channel = ""
         self.watchers: dict[int, set[Watcher]] = {}
-        self.changing = asyncio.Lock()  # group membership, one change at a time
-        self.listener: asyncio.Task[None] | None = None
+        self.changing = asyncio.Lock()  # the layer's groups, one change at a time
+        self.tasks: list[asyncio.Task[None]] = []  # listening, refreshing
         self.handing: set[asyncio.Future[Any]] = set()  # frames on their way to sockets
 
     async def watch(self, match_id: int, watcher: Watcher) -> None:
         """Hand ``watcher`` the match's frames from now on."""
-        async with self.changing:
-            await self._start()
-            watching = self.watchers.setdefault(match_id, set())
-            if not watching:
-                await self.layer.group_add(frames_group(match_id), self.channel)
-            watching.add(watcher)
+        self.watchers.setdefault(match_id, set()).add(watcher)
+        await self._start()
+        await self._sync(match_id)
 
-    async def unwatch(self, match_id: int, watcher: Watcher) -> None:
-        async with self.changing:
-            watching = self.watchers.get(match_id, set())
+    def unwatch(self, match_id: int, watcher: Watcher) -> None:
+        """Stop handing ``watcher`` frames, at once; :meth:`leave` then takes
+        this process out of the group if nobody here watches any more."""
+        watching = self.watchers.get(match_id)
+        if watching is not None:
             watching.discard(watcher)
-            if not watching and self.watchers.pop(match_id, None) is not None:
-                await self.layer.group_discard(frames_group(match_id), self.channel)
+            if not watching:
+                del self.watchers[match_id]
+
+    async def leave(self, match_id: int) -> None:
+        if match_id not in self.watchers and self.layer is not None:
+            await self._sync(match_id)
+
+    async def _sync(self, match_id: int) -> None:
+        """Make the layer's group agree with ``watchers`` as it is now: in
+        the group while a socket here watches the match (added again at
+        every new watcher, which also renews an expired or lost membership)."""
+        async with self.changing:
+            group = frames_group(match_id)
+            if match_id in self.watchers:
+                await asyncio.wait_for(self.layer.group_add(group, self.channel), LAYER_SECONDS)
+            else:
+                await asyncio.wait_for(self.layer.group_discard(group, self.channel), LAYER_SECONDS)
 
     async def _start(self) -> None:
-        if self.listener is not None:
-            return
-        from games.realtime.supervisor import own_layer
+        async with self.changing:
+            if self.tasks and not any(task.done() for task in self.tasks):
+                return
+            for task in self.tasks:
+                task.cancel()
+            if self.layer is None:
+                from games.realtime.supervisor import own_layer
 
-        self.layer = own_layer()
-        self.channel = await self.layer.new_channel()
-        self.listener = asyncio.create_task(self._listen())
+                self.layer = own_layer()
+                self.channel = await self.layer.new_channel()
+            self.tasks = [asyncio.create_task(self._listen()), asyncio.create_task(self._refresh())]
 
     async def _listen(self) -> None:
         while True:
@@ -88,7 +111,22 @@ class Relay:
                 continue
             if message.get("type") == STOP:
                 return
-            self.deliver(message)
+            try:
+                self.deliver(message)
+            except Exception:
+                logger.exception("real-time relay: handing a frame to the sockets failed")
+
+    async def _refresh(self) -> None:
+        """Join every watched match's group again now and then: a Redis that
+        restarted empty has forgotten the groups, and its frames would
+        otherwise never come back to this process's sockets."""
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            for match_id in list(self.watchers):
+                try:
+                    await self._sync(match_id)
+                except Exception:
+                    logger.warning("real-time relay: joining match %s's frames again failed", match_id, exc_info=True)
 
     def deliver(self, message: dict[str, Any]) -> None:
         """Each socket watching the match takes the frame in its own turn."""
@@ -101,15 +139,20 @@ class Relay:
         """Stop listening and close the layer's connections: with a message
         of its own rather than by cancelling the receive (a receive
         cancelled mid-way can hang channels-redis)."""
-        if self.listener is None:
+        if not self.tasks:
             return
-        await self.layer.send(self.channel, {"type": STOP})
-        done, _ = await asyncio.wait({self.listener}, timeout=2)
-        if not done:
-            self.listener.cancel()
-        self.listener = None
+        listener, refresher = self.tasks
+        refresher.cancel()
+        if not listener.done():
+            await self.layer.send(self.channel, {"type": STOP})
+            done, _ = await asyncio.wait({listener}, timeout=2)
+            if not done:
+                listener.cancel()
+        self.tasks = []
         if hasattr(self.layer, "close_pools"):
             await self.layer.close_pools()
+        elif not isinstance(self.layer, InMemoryChannelLayer):  # the pub/sub layer's connections
+            await self.layer.flush()
 
 
 _relays: dict[asyncio.AbstractEventLoop, Relay] = {}
