@@ -102,10 +102,10 @@ def text_for(message: LayerMessage, seat: int | None, protocol: int = 1) -> str:
 
 
 def tick_broadcast(
-    match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]]
+    match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]], since: int
 ) -> LayerMessage:
     """A real-time match's ``tick`` frame, serialised once for every viewer."""
-    frame = frames.tick(match_id, number, epoch, changed, applied)
+    frame = frames.tick(match_id, number, epoch, changed, applied, since)
     return {"type": "match.tick", "match": match_id, "tick": number, "epoch": epoch, "text": frames.dumps(frame)}
 
 

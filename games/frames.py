@@ -55,12 +55,22 @@ def snapshot(
     return frame
 
 
-def tick(match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]]) -> Frame:
-    """A real-time match's frame: what changed up to tick ``number`` (the
-    game's ``frame``), from the owner at ``epoch``; ``applied``, the inputs
-    applied since the previous frame as ``[seat, input]``, only when there
-    were any. The same for every viewer: a real-time game hides nothing."""
-    frame: Frame = {"type": FrameType.TICK, "match": match_id, "tick": number, "epoch": epoch, "frame": changed}
+def tick(
+    match_id: int, number: int, epoch: int, changed: dict[str, Any], applied: list[list[Any]], since: int
+) -> Frame:
+    """A real-time match's frame: what changed from tick ``since`` (the
+    previous frame's) up to tick ``number`` (the game's ``frame``), from the
+    owner at ``epoch``; ``applied``, the inputs applied since the previous
+    frame as ``[seat, input]``, only when there were any. The same for every
+    viewer: a real-time game hides nothing."""
+    frame: Frame = {
+        "type": FrameType.TICK,
+        "match": match_id,
+        "tick": number,
+        "since": since,
+        "epoch": epoch,
+        "frame": changed,
+    }
     if applied:
         frame["applied"] = applied
     return frame

@@ -160,7 +160,7 @@ def tick(frames: dict[int, dict[str, Any]], number: int, epoch: int = 1, **extra
 def test_the_client_applies_tick_frames_as_the_rules_do_in_order_and_never_rolls_back(people: People) -> None:  # noqa: F811
     page = people.open("/")
     applies_frames_as_the_rules_do(page)
-    ticks = list(play_rules(2, 24, {3: {0: ["down"]}}, 10))
+    ticks = list(play_rules(2, 24, {3: {0: ["down"]}}, 12))
     states = {0: ticks[0][0], **{number: after for _, number, _, after in ticks}}
     frames = {number: frame for _, number, frame, _ in ticks}
     live = Harness(page, {"id": 1, "name": "ana"})
@@ -213,6 +213,15 @@ def test_the_client_applies_tick_frames_as_the_rules_do_in_order_and_never_rolls
     seen = live.peek()
     assert (seen["tick"], seen["state"]) == (10, states[10])
     assert len(live.sent("resync")) == 2
+
+    # A frame names the tick its changes start from: one that does not start
+    # from the tick shown is a gap, even one tick ahead.
+    live.feed({**tick(frames, 11, epoch=3), "since": 10})
+    assert live.peek()["tick"] == 11
+    page.wait_for_timeout(1100)
+    live.feed({**tick(frames, 12, epoch=3), "since": 10})
+    assert live.peek()["tick"] == 11
+    assert len(live.sent("resync")) == 3
 
 
 def test_the_canvas_board_counts_down_steers_and_marks_crashes(browser: Any, site: str) -> None:  # noqa: F811

@@ -267,7 +267,8 @@ class MatchLoop:
 
     def _broadcast(self, number: int) -> None:
         frame = self.game.frame(self.framed, self.state)
-        message = broadcast.tick_broadcast(self.match_id, number, self.epoch, frame, self.unframed)
+        since = self.framed["tick"]
+        message = broadcast.tick_broadcast(self.match_id, number, self.epoch, frame, self.unframed, since)
         broadcast.send_frame_soon(self.match_id, message)
         self.framed, self.unframed = self.state, []
 

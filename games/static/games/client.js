@@ -359,7 +359,10 @@ export class MatchConnection extends Connection {
         this.held.shift();
         continue;
       }
-      if (frame.tick > this.tick + step) return this.askSnapshot();
+      // A frame says which tick its changes start from (`since`; a server
+      // before it: at most frame_every ticks back): any other is a gap.
+      const follows = frame.since === undefined ? frame.tick <= this.tick + step : frame.since === this.tick;
+      if (!follows) return this.askSnapshot();
       this.held.shift();
       this.applyTick(frame);
     }
