@@ -2,8 +2,8 @@
 
 A live real-time match sends a frame 20 times a second. Sent to the match's
 group, that is one channel-layer message per socket watching it, each
-crossing Redis and the layer's receive on its own; that cost, not the
-game, is what limited how many matches a process could run. So the owner
+crossing Redis and the layer's receive on its own, a cost that grows with
+the viewers (an overloaded process fell behind on them). So the owner
 sends each frame to the match's *frames group* (``broadcast.frames_group``),
 whose members are processes, not sockets: the relay of every process with
 a socket on the match. A process's relay reads its one channel and hands
@@ -13,10 +13,11 @@ doing, so a frame never overtakes a snapshot being sent).
 
 A relay starts with the first real-time socket of its process, on a layer
 instance of its own (as the supervisor's: see ``supervisor.own_layer``); its
-channel joins a match's frames group with the first socket watching the
-match and leaves with the last. Frames are not events: a frame lost on the
-way (a Redis outage, a process that restarted) shows as a gap, which the
-client resyncs from a snapshot.
+channel is in a match's frames group while a socket here watches the match
+(joined again at every new watcher and every ``REFRESH_SECONDS``, in case
+the layer lost it), and leaves it with the last. Frames are not events: a
+frame lost on the way (a Redis outage, a process that restarted) shows as a
+gap, which the client resyncs from a snapshot.
 """
 
 from __future__ import annotations
