@@ -15,7 +15,11 @@ by this process, so every time below is read off one clock. Four figures:
    the share of ticks under 5 ms) and its process CPU per tick per match
    (CPU seconds / match-ticks run, the histogram's count). The sweep stops
    after the first step whose p99 is 5 ms or more, once it has measured the
-   ``moderate`` N.
+   ``moderate`` N. A second configuration (``loops``: "worker") sweeps the
+   same way with daphne holding every socket but running no loop
+   (``GAMES_REALTIME_IN_PROCESS=0``) and one worker (``manage.py runclock
+   --metrics-port P``) owning every match: the lateness is scraped from the
+   worker's metrics port, the CPU per tick per match given for each process.
 2. **Input to every screen.** Each player turns every ``turn_min`` to
    ``turn_max`` seconds (a perpendicular way with room, from the state the
    client tracks by applying the frames) and, in between, when the way ahead
@@ -41,6 +45,7 @@ by this process, so every time below is read off one clock. Four figures:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import math
@@ -48,10 +53,14 @@ import os
 import random
 import signal
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -64,7 +73,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench import cpu
 from bench.driver import HTTP_LIMITS, Api, percentile
 from bench.report import COSTS_HEADING, machine
-from bench.servers import Config, Running, bench_database, running
+from bench.servers import ROOT, Config, Running, bench_database, free_port, running
 from bench.webhooks_load import cpu_seconds, machine_busy_seconds
 from lightcycles.rules import ROOM, STEPS, LightCycles, apply_frame, free, room, turns
 
@@ -83,6 +92,12 @@ PING_EVERY = 0.05  # seconds between two loopback pings (each on the next socket
 AHEAD = 5  # ticks a player looks ahead
 
 Progress = Callable[[str], None]
+# Where figure 1's match loops run: "web", the daphne process that holds the sockets
+# (GAMES_REALTIME_IN_PROCESS=1, no worker); "worker", a `manage.py runclock` process
+# beside it (GAMES_REALTIME_IN_PROCESS=0 on daphne), frames reaching the sockets
+# through the channel layer.
+LOOPS = ("web", "worker")
+LOOPS_LABEL = {"web": "loops in the web process", "worker": "loops in the worker"}
 
 
 @dataclass
@@ -99,6 +114,7 @@ class Options:
     start_delay_ms: int | None = None  # None: the game's own countdown (3 s)
     postgres_url: str = Config.postgres_url
     redis_url: str = Config.redis_url
+    loops: tuple[str, ...] = LOOPS  # the configurations of figure 1, in order
     quick: bool = False
 
 
@@ -210,6 +226,13 @@ class Collector:
         self.match_ticks: list[int] = []  # how many ticks each match that ended was played
 
 
+def ended(event: dict[str, Any]) -> bool:
+    """Whether an ``event`` frame (a whole match, or protocol 2's patch) ends the match."""
+    if "match" in event:
+        return event["match"]["status"] in ("finished", "aborted")
+    return any(path == "/status" and value in ("finished", "aborted") for path, value in event.get("patch", []))
+
+
 class Play:
     """One match, as its players and spectator see it, played by the players."""
 
@@ -256,6 +279,8 @@ class Play:
                     self.on_snapshot(screen, message, now)
                 elif kind == "error":
                     self.on_error(message)
+                elif kind == "event" and ended(message):
+                    self.over.set()
         except Exception as problem:  # the socket closed, or a bug: counted, never silent
             if not isinstance(problem, asyncio.CancelledError) and not self.over.is_set():
                 self.collector.errors[f"reader: {type(problem).__name__}"] += 1
@@ -300,6 +325,12 @@ class Play:
             return
         self.last_tick_at = now
         if self.state is None or tick <= self.state["tick"]:
+            return
+        if message.get("since", self.state["tick"]) != self.state["tick"]:
+            # Frames were lost on the way: a snapshot, as any client does.
+            self.collector.errors["tick frames lost (resynced)"] += 1
+            self.state = None
+            await screen.sock.send(json.dumps({"type": "resync"}))
             return
         self.state = apply_frame(self.state, message["frame"])
         self.epoch = max(self.epoch, epoch)
@@ -577,32 +608,43 @@ def bytes_figures(collector: Collector, begin: float, end: float, players: int) 
 class Window:
     """The server's side of a window: the histogram and the CPU, before."""
 
-    url: str
-    pids: list[int]
+    url: str  # where the loops' metrics are: the server's, or the worker's
+    pids: list[int]  # the server (daphne)
+    worker_pids: list[int]  # the worker, when it owns the matches
     database: str
     lateness: dict[float, float]
     sampled: cpu.Sample
     server: float
+    worker: float
     client: float
     busy: float
     began: float
 
     @classmethod
-    async def open(cls, url: str, pids: list[int], database: str) -> Window:
+    async def open(cls, url: str, pids: list[int], database: str, worker_pids: list[int] | None = None) -> Window:
+        workers = worker_pids or []
         lateness = await scrape(url)
-        return cls(url, pids, database, lateness, cpu.sample(pids, database), cpu_seconds(pids), _own_cpu(),
-                   machine_busy_seconds(), time.perf_counter())  # fmt: skip
+        return cls(url, pids, workers, database, lateness, cpu.sample(pids + workers, database), cpu_seconds(pids),
+                   cpu_seconds(workers), _own_cpu(), machine_busy_seconds(), time.perf_counter())  # fmt: skip
 
     async def close(self) -> dict[str, Any]:
         ended = time.perf_counter()
-        server, client, busy = cpu_seconds(self.pids), _own_cpu(), machine_busy_seconds()
-        groups = cpu.spent(self.sampled, cpu.sample(self.pids, self.database))
+        server, worker = cpu_seconds(self.pids), cpu_seconds(self.worker_pids)
+        client, busy = _own_cpu(), machine_busy_seconds()
+        groups = cpu.spent(self.sampled, cpu.sample(self.pids + self.worker_pids, self.database))
         lateness = bucket_delta(self.lateness, await scrape(self.url))
         figures = lateness_summary(lateness)
         seconds = ended - self.began
-        server_s, client_s = server - self.server, client - self.client
-        ours = server_s + client_s + groups["postgres"] - groups["postgres_other"] + groups["redis"]
+        server_s, worker_s, client_s = server - self.server, worker - self.worker, client - self.client
+        ours = server_s + worker_s + client_s + groups["postgres"] - groups["postgres_other"] + groups["redis"]
         ticks = figures["ticks"]
+        workers = {}
+        if self.worker_pids:
+            workers = {
+                "worker_cpu_s": round(worker_s, 2),
+                "worker_cpu_share": round(worker_s / seconds, 3),
+                "worker_cpu_us_per_match_tick": round(1e6 * worker_s / ticks, 1) if ticks else None,
+            }
         return {
             "seconds": round(seconds, 2),
             "lateness": figures,
@@ -610,6 +652,7 @@ class Window:
             "server_cpu_s": round(server_s, 2),
             "server_cpu_share": round(server_s / seconds, 3),
             "cpu_us_per_match_tick": round(1e6 * server_s / ticks, 1) if ticks else None,
+            **workers,
             "client_cpu_s": round(client_s, 2),
             "postgres_cpu_s": round(groups["postgres"], 2),
             "redis_cpu_s": round(groups["redis"], 2),
@@ -625,13 +668,64 @@ def _own_cpu() -> float:
 # --- the runs ------------------------------------------------------------------------
 
 
-def server_env(options: Options, prefix: str | None = None) -> dict[str, str]:
-    env = {"GAMES_REALTIME_IN_PROCESS": "1", "METRICS_TOKEN": METRICS_TOKEN}
+def server_env(options: Options, prefix: str | None = None, in_process: bool = True) -> dict[str, str]:
+    env = {"GAMES_REALTIME_IN_PROCESS": "1" if in_process else "0", "METRICS_TOKEN": METRICS_TOKEN}
     if options.start_delay_ms is not None:
         env["GAMES_REALTIME_START_DELAY_MS"] = str(options.start_delay_ms)
     if prefix:
         env["CHANNEL_LAYER_PREFIX"] = prefix
     return env
+
+
+@dataclass
+class Worker:
+    pid: int
+    metrics_url: str
+
+
+@contextmanager
+def running_worker(config: Config, database_url: str, env: dict[str, str], logs: Path) -> Iterator[Worker]:
+    """The Procfile's worker (``manage.py runclock``) on the bench database and
+    the servers' channel layer (``env`` holds their ``CHANNEL_LAYER_PREFIX``),
+    serving its metrics on a free loopback port; stopped when the block ends."""
+    port = free_port()
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": config.redis_url,
+        "REDIS_CHANNEL_LAYER": "core",
+        "LOG_LEVEL": "WARNING",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONPATH": str(ROOT),
+        **env,
+    }
+    log = open(logs / "worker.log", "w")  # noqa: SIM115 (closed with the process)
+    process = subprocess.Popen([sys.executable, "manage.py", "runclock", "--metrics-port", str(port)], cwd=ROOT,
+                               env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the worker exited with {process.returncode} (log: {logs / 'worker.log'})")
+            try:
+                httpx.get(f"{url}/metrics", timeout=1).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise TimeoutError("the worker's metrics did not answer") from None
+                time.sleep(0.2)
+        yield Worker(process.pid, url)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
 
 
 async def add_slots(clients: Clients, slots: list[Slot], count: int, url: str, players: int) -> None:
@@ -657,12 +751,21 @@ async def stop_slots(slots: list[Slot]) -> None:
 
 
 async def measure(
-    servers: Running, database: str, collector: Collector, slots: list[Slot], options: Options, players: int
+    servers: Running,
+    database: str,
+    collector: Collector,
+    slots: list[Slot],
+    options: Options,
+    players: int,
+    worker: Worker | None = None,
 ) -> dict[str, Any]:
-    """One window on the slots running now."""
+    """One window on the slots running now (the loops' lateness from the worker's metrics when it owns them)."""
     stop = asyncio.Event()
     pinger = asyncio.create_task(ping_loop(slots, collector, stop))
-    window = await Window.open(servers.urls[0], servers.pids, database)
+    if worker is None:
+        window = await Window.open(servers.urls[0], servers.pids, database)
+    else:
+        window = await Window.open(worker.metrics_url, servers.pids, database, [worker.pid])
     started = collector.matches_started
     await asyncio.sleep(options.window)
     figures = await window.close()
@@ -680,10 +783,13 @@ async def measure(
 def step_line(row: dict[str, Any]) -> str:
     late, inputs = row["lateness"], row["inputs"]
     screens, loop = inputs["to_every_screen"], inputs["loopback"]
+    worker = ""
+    if "worker_cpu_s" in row:
+        worker = f"worker CPU {row['worker_cpu_share']:.0%}, {row['worker_cpu_us_per_match_tick']} us/match-tick; "
     return (
         f"N={row['slots']} ({row['players']} players): {row['live_matches']} live, {late['ticks']} ticks, lateness "
         f"p50 {late['p50_ms']} ms p99 {late['p99_ms']} ms ({late['share_under_5ms']} under 5 ms); server CPU "
-        f"{row['server_cpu_share']:.0%}, {row['cpu_us_per_match_tick']} us/match-tick; "
+        f"{row['server_cpu_share']:.0%}, {row['cpu_us_per_match_tick']} us/match-tick; {worker}"
         f"client CPU {row['client_cpu_s']} s; "
         f"inputs {inputs['reached_every_screen']}/{inputs['sent']} to every screen, p50 {screens['p50_ms']} "
         f"p99 {screens['p99_ms']} ms; ping p50 {loop['p50_ms']} p99 {loop['p99_ms']} ms; "
@@ -691,13 +797,23 @@ def step_line(row: dict[str, Any]) -> str:
     )
 
 
-async def sweep(options: Options, config: Config, database_url: str, progress: Progress) -> dict[str, Any]:
-    """Figures 1, 2 and 4 (4 players): one daphne process, N growing."""
+async def sweep(
+    options: Options, config: Config, database_url: str, progress: Progress, loops: str = "web"
+) -> dict[str, Any]:
+    """Figures 1, 2 and 4 (4 players): one daphne process holding every socket, N growing; its
+    own loops (``loops="web"``), or a worker's beside it (``"worker"``)."""
     collector = Collector()
     database = urlparse(database_url).path.lstrip("/")
     steps: list[dict[str, Any]] = []
-    with running("project", config, database_url, extra_env=server_env(options)) as servers:
-        progress(f"sweep: daphne pid {servers.pids[0]} at {servers.urls[0]}, logs in {servers.logs}")
+    env = server_env(options, prefix=f"bench-{uuid.uuid4().hex[:8]}", in_process=loops == "web")
+    with contextlib.ExitStack() as stack:
+        servers = stack.enter_context(running("project", config, database_url, extra_env=env))
+        worker = None
+        if loops == "worker":
+            worker = stack.enter_context(running_worker(config, database_url, env, servers.logs))
+        owner = f"; worker pid {worker.pid}, metrics at {worker.metrics_url}" if worker else ""
+        progress(f"sweep, {LOOPS_LABEL[loops]}: daphne pid {servers.pids[0]} at {servers.urls[0]}{owner}, "
+                 f"logs in {servers.logs}")  # fmt: skip
         clients = Clients(servers.urls[0], options, collector)
         slots: list[Slot] = []
         try:
@@ -705,7 +821,7 @@ async def sweep(options: Options, config: Config, database_url: str, progress: P
                 began = time.monotonic()
                 await add_slots(clients, slots, n - len(slots), servers.urls[0], 4)
                 await asyncio.sleep(options.warm_up)
-                row = await measure(servers, database, collector, slots, options, 4)
+                row = await measure(servers, database, collector, slots, options, 4, worker)
                 row["errors"] = dict(collector.errors)
                 steps.append(row)
                 progress(f"({time.monotonic() - began:.0f} s) {step_line(row)}")
@@ -715,6 +831,7 @@ async def sweep(options: Options, config: Config, database_url: str, progress: P
             await stop_slots(slots)
             await clients.aclose()
     return {
+        "loops": loops,
         "steps": steps,
         "matches_started": collector.matches_started,
         "match_ticks": sorted(collector.match_ticks),
@@ -833,8 +950,9 @@ async def run(options: Options, progress: Progress) -> dict[str, Any]:
     workdir = Path(tempfile.mkdtemp(prefix="games-bench-realtime-"))
     load_before = os.getloadavg()
     with bench_database(config, workdir) as database_url:
-        swept = await sweep(options, config, database_url, progress)
-        held = [step["slots"] for step in swept["steps"] if _held(step)]
+        sweeps = {loops: await sweep(options, config, database_url, progress, loops) for loops in options.loops}
+        primary = sweeps.get("web") or sweeps["worker"]
+        held = [step["slots"] for step in primary["steps"] if _held(step)]
         matches = options.two_player_matches or max([1, *held])
         paired = await two_players(options, config, database_url, progress, matches)
         failed_over = await failovers(options, config, database_url, progress)
@@ -844,7 +962,8 @@ async def run(options: Options, progress: Progress) -> dict[str, Any]:
         "machine": machine(),
         "load_average_before": [round(value, 2) for value in load_before],
         "options": asdict(options),
-        "sweep": swept,
+        "sweep": sweeps.get("web"),  # figure 1 with the loops in the web process (None: not run)
+        "worker_sweep": sweeps.get("worker"),  # figure 1 with the loops in the worker
         "two_players": paired,
         "failover": failed_over,
         "seconds": round(time.monotonic() - began, 1),
@@ -861,32 +980,62 @@ def _held(step: dict[str, Any]) -> bool:
     return p99 is not None and p99 < PUNCTUAL_MS
 
 
+def _sweeps(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The sweeps of figure 1 that ran, the web process's first."""
+    return [swept for swept in (results.get("sweep"), results.get("worker_sweep")) if swept]
+
+
+def punctuality(swept: dict[str, Any]) -> dict[str, Any]:
+    steps = swept["steps"]
+    held = [step for step in steps if _held(step)]
+    largest = held[-1] if held else None
+    return {
+        "loops": swept.get("loops", "web"),
+        "largest_n": largest["slots"] if largest else None,
+        "first_failed_n": next((step["slots"] for step in steps if not _held(step)), None),
+        "held": largest is not None,
+    }
+
+
+def latency_row(row: dict[str, Any], loops: str) -> dict[str, Any]:
+    inputs = row["inputs"]
+    screens, loop = inputs["to_every_screen"], inputs["loopback"]
+    target = None if loop["p99_ms"] is None else round(SCREENS_TARGET_MS + loop["p99_ms"], 1)
+    return {
+        "loops": loops,
+        "slots": row["slots"],
+        "sent": inputs["sent"],
+        "reached_every_screen": inputs["reached_every_screen"],
+        "p50_ms": screens["p50_ms"],
+        "p99_ms": screens["p99_ms"],
+        "max_ms": screens["max_ms"],
+        "loopback_p50_ms": loop["p50_ms"],
+        "loopback_p99_ms": loop["p99_ms"],
+        "p50_x_loopback": _ratio(screens["p50_ms"], loop["p50_ms"]),
+        "p99_x_loopback": _ratio(screens["p99_ms"], loop["p99_ms"]),
+        "target_ms": target,
+        "held": None if target is None or screens["p99_ms"] is None else screens["p99_ms"] < target,
+    }
+
+
 def figures(results: dict[str, Any]) -> dict[str, Any]:
-    """The four figures, each with its target and whether it held."""
-    steps = results["sweep"]["steps"]
+    """The four figures, each with its target and whether it held. Figure 1
+    for each configuration that ran; figure 2 at the moderate, the largest
+    held and the last N of the first one, and at the largest held N of the
+    other; figure 4 from the first."""
+    sweeps = _sweeps(results)
+    primary = sweeps[0]
+    steps = primary["steps"]
     held = [step for step in steps if _held(step)]
     largest = held[-1] if held else None
     moderate = next((s for s in steps if s["slots"] == results["options"]["moderate"]), steps[0] if steps else None)
     latency = []
     for step in dict.fromkeys(id(s) for s in [moderate, largest, steps[-1] if steps else None] if s):
-        row = next(s for s in steps if id(s) == step)
-        inputs = row["inputs"]
-        screens, loop = inputs["to_every_screen"], inputs["loopback"]
-        target = None if loop["p99_ms"] is None else round(SCREENS_TARGET_MS + loop["p99_ms"], 1)
-        latency.append({
-            "slots": row["slots"],
-            "sent": inputs["sent"],
-            "reached_every_screen": inputs["reached_every_screen"],
-            "p50_ms": screens["p50_ms"],
-            "p99_ms": screens["p99_ms"],
-            "max_ms": screens["max_ms"],
-            "loopback_p50_ms": loop["p50_ms"],
-            "loopback_p99_ms": loop["p99_ms"],
-            "p50_x_loopback": _ratio(screens["p50_ms"], loop["p50_ms"]),
-            "p99_x_loopback": _ratio(screens["p99_ms"], loop["p99_ms"]),
-            "target_ms": target,
-            "held": None if target is None or screens["p99_ms"] is None else screens["p99_ms"] < target,
-        })  # fmt: skip
+        latency.append(latency_row(next(s for s in steps if id(s) == step), primary.get("loops", "web")))
+    for other in sweeps[1:]:
+        held_there = [step for step in other["steps"] if _held(step)] or other["steps"][-1:]
+        if held_there:
+            latency.append(latency_row(held_there[-1], other["loops"]))
     byte_rows = []
     calm = largest or (steps[0] if steps else None)  # bytes under a load the process holds
     if calm:
@@ -895,11 +1044,8 @@ def figures(results: dict[str, Any]) -> dict[str, Any]:
     if paired:
         byte_rows.append({"players": 2, "slots": paired["slots"], **paired["bytes"]})
     return {
-        "punctuality": {
-            "largest_n": largest["slots"] if largest else None,
-            "first_failed_n": next((step["slots"] for step in steps if not _held(step)), None),
-            "held": largest is not None,
-        },
+        "punctuality": punctuality(primary),
+        "punctuality_by_loops": {swept["loops"]: punctuality(swept) for swept in sweeps},
         "latency": latency,
         "bytes": byte_rows,
         "failover": {k: results["failover"][k] for k in ("p50_s", "max_s", "measured", "held")},
@@ -919,7 +1065,7 @@ def command_line(options: Options) -> str:
     return (
         f"python manage.py benchrealtime --sweep {','.join(map(str, o.sweep))} --moderate {o.moderate} "
         f"--window {o.window:g} --warm-up {o.warm_up:g} --failovers {o.failovers} "
-        f"--two-player-matches {o.two_player_matches}"
+        f"--two-player-matches {o.two_player_matches} --loops {','.join(o.loops)}"
     )
 
 
@@ -942,22 +1088,29 @@ def _yes(value: bool | None) -> str:
 
 
 def sweep_table(steps: list[dict[str, Any]]) -> list[str]:
+    """Figure 1's steps; with the worker's CPU beside daphne's when a worker ran the loops."""
+    worker = any("worker_cpu_s" in s for s in steps)
+    server = "daphne" if worker else "server"
+    extra = " | worker CPU (share of a core) | worker CPU per tick per match (µs)" if worker else ""
     lines = [
         "| N (slots) | matches ticking (avg) | matches started | ticks | lateness p50 (ms) | lateness p99 (ms) "
         "| ticks under 5 ms | tick frames/s at a player (of 20) "
-        "| p99 < 5 ms | server CPU (share of a core) | server CPU per tick per match (µs) | client CPU s "
+        f"| p99 < 5 ms | {server} CPU (share of a core) | {server} CPU per tick per match (µs){extra} | client CPU s "
         "| PostgreSQL / Redis CPU s | others' CPU s |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|" + "---:|---:|" * worker + "---:|---:|---:|",
     ]
     for s in steps:
         late = s["lateness"]
         share = late["share_under_5ms"]
+        more = ""
+        if worker:
+            more = f" | {s.get('worker_cpu_share', 0):.0%} | {_v(s.get('worker_cpu_us_per_match_tick'))}"
         lines.append(
             f"| {s['slots']} | {s['live_matches']} | {s.get('matches_started', '-')} | {late['ticks']:,} "
             f"| {_v(late['p50_ms'])} | {_v(late['p99_ms'])} "
             f"| {'-' if share is None else f'{share:.2%}'} | {_v(s['bytes'].get('frames_per_s', {}).get('tick'))} "
             f"| {_yes(_held(s))} | {s['server_cpu_share']:.0%} "
-            f"| {_v(s['cpu_us_per_match_tick'])} | {s['client_cpu_s']:.1f} "
+            f"| {_v(s['cpu_us_per_match_tick'])}{more} | {s['client_cpu_s']:.1f} "
             f"| {s['postgres_cpu_s']:.1f} / {s['redis_cpu_s']:.1f} | {s['other_cpu_s']:.1f} |"
         )
     return lines
@@ -973,7 +1126,7 @@ def behind(steps: list[dict[str, Any]]) -> list[str]:
     return [
         f"From N = {s['slots']} on, the loop still ran its ticks (lateness p99 {_v(s['lateness']['p99_ms'])} ms) but "
         f"a player's socket got {_v(s['bytes']['frames_per_s']['tick'])} tick frames a second of the 20: the frames "
-        f"fell behind on their way to the sockets (the server at {s['server_cpu_share']:.0%} of a core), hence an "
+        f"fell behind on their way to the sockets (daphne at {s['server_cpu_share']:.0%} of a core), hence an "
         f"input p99 of {_v(inputs['p99_ms'])} ms there, and more crashes (shorter matches, more of them started).",
         "",
     ]
@@ -981,13 +1134,14 @@ def behind(steps: list[dict[str, Any]]) -> list[str]:
 
 def latency_table(rows: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "| N (slots) | inputs sent | reached all 5 screens | p50 (ms) | p99 (ms) | max (ms) "
+        "| loops in | N (slots) | inputs sent | reached all 5 screens | p50 (ms) | p99 (ms) | max (ms) "
         "| loopback ping p50 / p99 (ms) | p50 / p99 x loopback | target: p99 < 75 ms + loopback p99 | held |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['slots']} | {r['sent']:,} | {r['reached_every_screen']:,} | {_v(r['p50_ms'])} | {_v(r['p99_ms'])} "
+            f"| {_where(r)} | {r['slots']} | {r['sent']:,} | {r['reached_every_screen']:,} | {_v(r['p50_ms'])} "
+            f"| {_v(r['p99_ms'])} "
             f"| {_v(r['max_ms'])} | {_v(r['loopback_p50_ms'])} / {_v(r['loopback_p99_ms'])} "
             f"| {_v(r['p50_x_loopback'], 'x')} / {_v(r['p99_x_loopback'], 'x')} | {_v(r['target_ms'])} ms "
             f"| {_yes(r['held'])} |"
@@ -1029,26 +1183,43 @@ def failover_table(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def summary_lines(results: dict[str, Any]) -> list[str]:
-    f = results["figures"]
-    punctual, fail = f["punctuality"], f["failover"]
-    steps = results["sweep"]["steps"]
+def _where(row: dict[str, Any]) -> str:
+    return "the worker" if row.get("loops") == "worker" else "the web process"
+
+
+def punctuality_line(swept: dict[str, Any], punctual: dict[str, Any]) -> str:
+    steps = swept["steps"]
+    worker = punctual["loops"] == "worker"
     largest = next((s for s in steps if s["slots"] == punctual["largest_n"]), None)
-    out = ["| figure | target | measured | held |", "|---|---|---|---|"]
     measured = "no N held it"
     if largest:
-        measured = (f"largest N held: **{largest['slots']}** (p99 {_v(largest['lateness']['p99_ms'])} ms, "
-                    f"{_v(largest['cpu_us_per_match_tick'])} µs server CPU per tick per match)")  # fmt: skip
+        cpu_text = f"{_v(largest['cpu_us_per_match_tick'])} µs server CPU per tick per match"
+        if worker:
+            cpu_text = (f"CPU per tick per match: worker {_v(largest.get('worker_cpu_us_per_match_tick'))} µs, "
+                        f"daphne {_v(largest['cpu_us_per_match_tick'])} µs")  # fmt: skip
+        measured = f"largest N held: **{largest['slots']}** (p99 {_v(largest['lateness']['p99_ms'])} ms, {cpu_text})"
         if punctual["first_failed_n"]:
             stop = next(step for step in steps if step["slots"] == punctual["first_failed_n"])
             measured += f"; at N = {stop['slots']}: p99 {_v(stop['lateness']['p99_ms'])} ms"
         else:
             measured += "; every N of the sweep held it"
-    out.append(f"| 1. tick punctuality, 4 players + 1 spectator a match | p99 lateness < 5 ms at 20 Hz | {measured} "
-               f"| {_yes(punctual['held'])} |")  # fmt: skip
+    where = ("loops in the worker (one daphne holds the sockets, one `runclock` owns every match)" if worker
+             else "loops in the web process (one daphne holds the sockets and owns every match)")  # fmt: skip
+    return (f"| 1. tick punctuality, 4 players + 1 spectator a match, {where} | p99 lateness < 5 ms at 20 Hz "
+            f"| {measured} | {_yes(punctual['held'])} |")  # fmt: skip
+
+
+def summary_lines(results: dict[str, Any]) -> list[str]:
+    f = results["figures"]
+    fail = f["failover"]
+    by_loops = f.get("punctuality_by_loops") or {"web": f["punctuality"]}
+    out = ["| figure | target | measured | held |", "|---|---|---|---|"]
+    for swept in _sweeps(results):
+        out.append(punctuality_line(swept, by_loops[swept.get("loops", "web")]))
     for r in f["latency"]:
         out.append(
-            f"| 2. input to all 5 screens, N = {r['slots']} | p99 < 75 ms + loopback p99 ({_v(r['target_ms'])} ms) "
+            f"| 2. input to all 5 screens, N = {r['slots']}, loops in {_where(r)} "
+            f"| p99 < 75 ms + loopback p99 ({_v(r['target_ms'])} ms) "
             f"| p50 {_v(r['p50_ms'])} ms, p99 **{_v(r['p99_ms'])} ms** ({_v(r['p99_x_loopback'], 'x')} the loopback "
             f"p99 of {_v(r['loopback_p99_ms'])} ms) | {_yes(r['held'])} |"
         )
@@ -1067,23 +1238,32 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
 
 def markdown(results: dict[str, Any]) -> str:
     """The section of docs/performance.md, heading included."""
-    o, m, swept = results["options"], results["machine"], results["sweep"]
+    o, m = results["options"], results["machine"]
+    sweeps = _sweeps(results)
     delay = f"{o['start_delay_ms']} ms" if o["start_delay_ms"] is not None else "the game's 3 s"
     fail = results["failover"]
     intro = (
         "Light cycles (20 Hz, a frame every tick, a 64 by 64 grid) on the shipped configuration: daphne, the Redis "
         "core channel layer, PostgreSQL (a fresh database). The benchmark's one client process holds every "
-        "socket, so every latency is read off one clock. For figure 1 one daphne process runs every match "
-        "(`GAMES_REALTIME_IN_PROCESS=1`, no worker: its supervisor is the only one) with N match *slots* of 4 "
-        "players and 1 spectator (5 sockets a match); a slot plays a match to its end, then starts another with "
+        "socket, so every latency is read off one clock. Figure 1 is measured in two configurations, each with "
+        "one daphne process holding every socket and N match *slots* of 4 players and 1 spectator (5 sockets a "
+        "match). *Loops in the web process*: that daphne also runs every match's loop "
+        "(`GAMES_REALTIME_IN_PROCESS=1`, no worker: its supervisor is the only one), so the ticks share its "
+        "event loop with the sockets' work (the channel layer, database writes, WebSocket sends). *Loops in the "
+        "worker*: daphne runs none (`GAMES_REALTIME_IN_PROCESS=0`) and one worker process (`manage.py runclock "
+        "--metrics-port P`, the Procfile's `worker`, with its clock and other loops) owns every match; it sends "
+        "each frame once to the match's frames group, through Redis, and daphne's relay passes it to the 5 "
+        "sockets, so the worker's event loop runs little but ticks; its lateness histogram is scraped from the "
+        "worker's own metrics port, and the CPU per tick per match is given for the worker and for daphne "
+        "apart. A slot plays a match to its end, then starts another with "
         f"the same players (countdown: {delay}), so fewer than N matches tick at any moment (*matches ticking*: "
         "match-ticks run / window / 20; *matches started*: in the window, each with its HTTP calls and 5 new "
         "sockets). Slots are added step by step; after each "
         f"step's {o['warm_up']:g} s warm-up a {o['window']:g} s window is measured: the tick lateness from the "
-        "server's own `games_realtime_tick_lateness_seconds` histogram (scraped from `/metrics` before and after; "
+        "loops' own `games_realtime_tick_lateness_seconds` histogram (scraped from `/metrics` before and after; "
         "p50 and p99 interpolated inside its buckets, as Prometheus' `histogram_quantile` does; the share under "
-        "5 ms is exact, 5 ms being a bucket bound), and the server process's CPU (`/proc/<pid>/stat`) divided by "
-        "the match-ticks it ran. The sweep stops at the first step whose p99 is 5 ms or more once N = "
+        "5 ms is exact, 5 ms being a bucket bound), and each server process's CPU (`/proc/<pid>/stat`) divided by "
+        "the match-ticks run. Each configuration's sweep stops at the first step whose p99 is 5 ms or more once N = "
         f"{o['moderate']} is measured. Each player turns "
         f"every {o['turn_min']:g} to {o['turn_max']:g} s (into a free way with room, judged on the state the "
         "client rebuilds from the frames) and swerves when the way ahead (5 ticks) is blocked or crossed by another "
@@ -1116,11 +1296,7 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         *summary_lines(results),
         "",
-        "### Tick punctuality, one server process (4 players and 1 spectator a match)",
-        "",
-        *sweep_table(swept["steps"]),
-        "",
-        *behind(swept["steps"]),
+        *sweep_sections(sweeps),
         "### Input to every screen",
         "",
         *latency_table(results["figures"]["latency"]),
@@ -1133,18 +1309,32 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "WebSocket payload bytes (the frames' text; a frame's 2 to 4 header bytes not counted) a player's socket "
         "received from its first to its last tick frame in the window, per second of play: 4 players at the "
-        "largest N that held figure 1 (the sweep's table has every N's in realtime.json), 2 players in a run of "
+        f"largest N that held figure 1 ({LOOPS_LABEL[sweeps[0].get('loops', 'web')]}; the sweep's table has every "
+        "N's in realtime.json), 2 players in a run of "
         "their own with as many matches. Every tick with inputs is sent twice: as its `tick` frame (with "
         "`applied`) and, once logged, as a seq'd `event` (kind `ticks`, protocol 2: a patch of the match, the grid "
         "rows changed since the previous logged tick included).",
         "",
         *bytes_table(results["figures"]["bytes"]),
     ]
-    errors = {**swept.get("errors", {}), **results.get("two_players", {}).get("errors", {})}
-    if errors:
-        counted = ", ".join(f"{k}: {v}" for k, v in errors.items())
-        parts += ["", f"Client-side counts of refusals and problems: {counted}."]
+    counts = [(f"figure 1, {LOOPS_LABEL[swept.get('loops', 'web')]}", swept.get("errors", {})) for swept in sweeps]
+    counts.append(("the 2-player run", results.get("two_players", {}).get("errors", {})))
+    counted = "; ".join(f"{label}: " + ", ".join(f"{k}: {v}" for k, v in errors.items())
+                        for label, errors in counts if errors)  # fmt: skip
+    if counted:
+        parts += ["", f"Client-side counts of refusals and problems ({counted})."]
     return "\n".join(parts)
+
+
+def sweep_sections(sweeps: list[dict[str, Any]]) -> list[str]:
+    lines: list[str] = []
+    for swept in sweeps:
+        where = "the worker (one daphne holds the sockets, one worker owns every match)"
+        if swept.get("loops") != "worker":
+            where = "the web process (one daphne holds the sockets and owns every match)"
+        title = f"### Tick punctuality, loops in {where}"
+        lines += [title, "", *sweep_table(swept["steps"]), "", *behind(swept["steps"])]
+    return lines
 
 
 def write_figures(path: Path, results: dict[str, Any]) -> None:

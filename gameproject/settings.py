@@ -265,6 +265,9 @@ GAMES_REALTIME_SNAPSHOT_SECONDS = float(os.environ.get("GAMES_REALTIME_SNAPSHOT_
 GAMES_REALTIME_START_DELAY_MS = (
     int(os.environ["GAMES_REALTIME_START_DELAY_MS"]) if os.environ.get("GAMES_REALTIME_START_DELAY_MS") else None
 )
+# The worker (`manage.py runclock`) serves its own Prometheus metrics (tick lateness of
+# the matches it owns) at http://127.0.0.1:PORT/metrics; 0: none.
+GAMES_WORKER_METRICS_PORT = int(os.environ.get("GAMES_WORKER_METRICS_PORT") or 0)
 # --- end real-time matches ---
 
 # --- ratings (the ratings app; see the README's Ratings section) ---

@@ -47,6 +47,11 @@ def test_quick_run_plays_fails_over_and_writes_its_section(tmp_path: Path) -> No
 
     (step,) = results["sweep"]["steps"]
     assert step["slots"] == 2 and step["lateness"]["ticks"] > 0 and step["server_cpu_s"] > 0
+    # The same step with the loops in a worker: its lateness from the worker's metrics, its CPU apart.
+    (beside,) = results["worker_sweep"]["steps"]
+    assert beside["slots"] == 2 and beside["lateness"]["ticks"] > 0 and beside["worker_cpu_s"] > 0
+    assert beside["inputs"]["reached_every_screen"] == beside["inputs"]["reached_some"] > 0
+    assert set(results["figures"]["punctuality_by_loops"]) == {"web", "worker"}
     for row in (step, results["two_players"]):
         inputs = row["inputs"]
         assert inputs["sent"] > 0

@@ -3,12 +3,13 @@ see ``bench/realtime_load.py``). On PostgreSQL and Redis at 127.0.0.1 (a
 fresh bench database, dropped afterwards) and daphne: the tick lateness of
 one server process running N light-cycles matches of 4 players and a
 spectator, N growing until its p99 reaches 5 ms, with the server's CPU per
-tick per match; the time from a player's input to every screen holding the
+tick per match, once with the loops in that process and once in a worker
+(``manage.py runclock``) beside it (``--loops``); the time from a player's input to every screen holding the
 frame that applied it, beside the loopback ping of the same run; the time
 from kill -9 of a match's owner to the first tick of the new owner; the
 bytes per second a player's socket receives. Prints the figures and writes
 them to ``<out>/realtime.json`` and into ``<out>/performance.md`` (between
-its markers). About 6 minutes with the defaults; ``--quick`` well under one."""
+its markers). About 8 minutes with the defaults; ``--quick`` well under one."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 try:
-    from bench.realtime_load import Options, markdown, quick_options, run, write_figures
+    from bench.realtime_load import LOOPS, Options, markdown, quick_options, run, write_figures
 except ModuleNotFoundError as missing:  # a production install: requirements.txt alone
     raise ModuleNotFoundError(f"{missing}; the benchmark needs: pip install -r requirements-bench.txt") from missing
 
@@ -51,6 +52,12 @@ class Command(BaseCommand):
         parser.add_argument("--failovers", type=int, default=defaults.failovers, help="kill -9 runs")
         parser.add_argument("--postgres-url", default=defaults.postgres_url)
         parser.add_argument("--redis-url", default=defaults.redis_url)
+        parser.add_argument(
+            "--loops",
+            default=",".join(defaults.loops),
+            help="where figure 1's match loops run, comma-separated: web (the daphne that holds the sockets), "
+            "worker (a manage.py runclock beside it); default both",
+        )
         parser.add_argument("--quick", action="store_true", help="a short run that only shows the tool works")
         parser.add_argument("--out", default="docs", help="where realtime.json and performance.md are")
 
@@ -61,6 +68,9 @@ class Command(BaseCommand):
             raise CommandError("--sweep is a comma-separated list of match counts") from None
         if not sweep or min(sweep) < 1 or sorted(sweep) != list(sweep) or o["window"] <= 0 or o["failovers"] < 0:
             raise CommandError("--sweep must be positive and increasing, --window positive")
+        loops = tuple(dict.fromkeys(part.strip() for part in str(o["loops"]).split(",") if part.strip()))
+        if not loops or not set(loops) <= set(LOOPS):
+            raise CommandError(f"--loops is a comma-separated list of {', '.join(LOOPS)}")
         if not 0 < o["turn_min"] <= o["turn_max"]:
             raise CommandError("--turn-min must be positive and at most --turn-max")
         options = Options(
@@ -74,6 +84,7 @@ class Command(BaseCommand):
             failovers=o["failovers"],
             postgres_url=o["postgres_url"],
             redis_url=o["redis_url"],
+            loops=loops,
         )
         if o["quick"]:
             options = quick_options(options)
