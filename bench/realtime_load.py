@@ -72,7 +72,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from bench import cpu
 from bench.driver import HTTP_LIMITS, Api, percentile
-from bench.report import COSTS_HEADING, machine
+from bench.report import machine, write_between_markers
 from bench.servers import ROOT, Config, Running, bench_database, free_port, running
 from bench.webhooks_load import cpu_seconds, machine_busy_seconds
 from lightcycles.rules import ROOM, STEPS, LightCycles, apply_frame, free, room, turns
@@ -1338,16 +1338,5 @@ def sweep_sections(sweeps: list[dict[str, Any]]) -> list[str]:
 
 
 def write_figures(path: Path, results: dict[str, Any]) -> None:
-    """Put the section between its markers in ``path``: where they are, else
-    before the cost section (which ``manage.py benchcosts`` rewrites from its
-    heading to the end), else at the end."""
-    block = f"{START}\n\n{markdown(results)}\n\n{END}"
-    old = path.read_text() if path.exists() else ""
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-    elif COSTS_HEADING in old:
-        at = old.index(COSTS_HEADING)
-        new = old[:at] + block + "\n\n" + old[at:]
-    else:
-        new = (old.rstrip("\n") + "\n\n" if old else "") + block + "\n"
-    path.write_text(new)
+    """Put the section between its markers in ``path`` (see ``bench.report.write_between_markers``)."""
+    write_between_markers(path, START, END, markdown(results))

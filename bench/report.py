@@ -331,6 +331,24 @@ def write(results: dict[str, Any], out: Path, command: str) -> None:
 
 
 COSTS_HEADING = "## Cost per message (`python manage.py benchcosts`)"
+
+
+def write_between_markers(path: Path, start: str, end: str, section: str) -> None:
+    """Put ``section`` between the markers ``start`` and ``end`` in ``path``:
+    where they are, else before the cost section (which ``manage.py
+    benchcosts`` rewrites from its heading to the end), else at the end."""
+    block = f"{start}\n\n{section}\n\n{end}"
+    old = path.read_text() if path.exists() else ""
+    if start in old and end in old:
+        new = old[: old.index(start)] + block + old[old.index(end) + len(end) :]
+    elif COSTS_HEADING in old:
+        at = old.index(COSTS_HEADING)
+        new = old[:at] + block + "\n\n" + old[at:]
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + block + "\n"
+    path.write_text(new)
+
+
 COSTS_ROWS = [
     ("resync of 1 missed event", "resync_1_missed_ms", "under 5 ms"),
     ("resync of 10 missed events", "resync_10_missed_ms", ""),

@@ -56,7 +56,7 @@ import psycopg
 
 from bench import cpu
 from bench.driver import HTTP_LIMITS, Api, Driver, latency_summary
-from bench.report import COSTS_HEADING, machine
+from bench.report import machine, write_between_markers
 from bench.servers import ROOT, Config, Running, bench_database, free_port, running
 
 EVENT_TYPES = ["match.started", "match.finished"]
@@ -788,16 +788,5 @@ def markdown(results: dict[str, Any]) -> str:
 
 
 def write_figures(path: Path, results: dict[str, Any]) -> None:
-    """Put the section between its markers in ``path``: where they are, else
-    before the cost section (which ``manage.py benchcosts`` rewrites from its
-    heading to the end), else at the end."""
-    block = f"{START}\n\n{markdown(results)}\n\n{END}"
-    old = path.read_text() if path.exists() else ""
-    if START in old and END in old:
-        new = old[: old.index(START)] + block + old[old.index(END) + len(END) :]
-    elif COSTS_HEADING in old:
-        at = old.index(COSTS_HEADING)
-        new = old[:at] + block + "\n\n" + old[at:]
-    else:
-        new = (old.rstrip("\n") + "\n\n" if old else "") + block + "\n"
-    path.write_text(new)
+    """Put the section between its markers in ``path`` (see ``bench.report.write_between_markers``)."""
+    write_between_markers(path, START, END, markdown(results))

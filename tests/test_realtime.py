@@ -147,6 +147,17 @@ async def stored(match_id: int) -> Match:
     return await database_sync_to_async(Match.objects.get)(pk=match_id)
 
 
+def slow_writes(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    """Every tick the loops log takes ``seconds`` longer (a busy database)."""
+    log_ticks = services.log_ticks
+
+    def slow_log_ticks(*args: Any) -> Any:
+        time.sleep(seconds)
+        return log_ticks(*args)
+
+    monkeypatch.setattr(services, "log_ticks", slow_log_ticks)
+
+
 async def wait_for(condition: Callable[[], bool], timeout: float = 3) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not condition():
@@ -481,13 +492,7 @@ async def test_ticks_queued_when_the_process_stops_are_written_before_it_hands_o
     _, first_task, first_stop = await start_supervisor("test-process-a")
     match_id, a, b, watcher = await lobby(connect, alice, bob, {"size": 20})
     await watcher.until_tick(1)
-    log_ticks = services.log_ticks
-
-    def slow_log_ticks(*args: Any) -> Any:
-        time.sleep(0.15)
-        return log_ticks(*args)
-
-    monkeypatch.setattr(services, "log_ticks", slow_log_ticks)
+    slow_writes(monkeypatch, 0.15)
     shown = []
     for turn, screen in [("up", a), ("down", b), ("down", a)]:
         await screen.client.send({"type": "input", "input": {"dir": turn}})
@@ -555,13 +560,7 @@ async def test_a_match_ending_while_slow_writes_are_queued_is_still_logged_and_r
     the tick that ended the match is written, so the ending is kept."""
     match_id, a, _b, watcher = await lobby(connect, alice, bob)
     await watcher.until_tick(1)
-    log_ticks = services.log_ticks
-
-    def slow_log_ticks(*args: Any) -> Any:
-        time.sleep(0.7)
-        return log_ticks(*args)
-
-    monkeypatch.setattr(services, "log_ticks", slow_log_ticks)
+    slow_writes(monkeypatch, 0.7)
     for turn in ("up", "left"):  # two logged ticks, then the ending: 2 s of writes behind the ticks
         await a.client.send({"type": "input", "input": {"dir": turn}})
         await a.until_applied()
