@@ -73,7 +73,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench import cpu
 from bench.driver import HTTP_LIMITS, Api, percentile
 from bench.report import machine, write_between_markers
-from bench.servers import ROOT, Config, Running, bench_database, free_port, running
+from bench.servers import ROOT, Config, Running, bench_database, command_env, free_port, running, stop_process
 from bench.webhooks_load import cpu_seconds, machine_busy_seconds
 from lightcycles.rules import ROOM, STEPS, LightCycles, apply_frame, free, room, turns
 
@@ -689,18 +689,7 @@ def running_worker(config: Config, database_url: str, env: dict[str, str], logs:
     the servers' channel layer (``env`` holds their ``CHANNEL_LAYER_PREFIX``),
     serving its metrics on a free loopback port; stopped when the block ends."""
     port = free_port()
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
-        "SECRET_KEY": "bench",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": config.redis_url,
-        "REDIS_CHANNEL_LAYER": "core",
-        "LOG_LEVEL": "WARNING",
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONPATH": str(ROOT),
-        **env,
-    }
+    environment = {**command_env(database_url, config.redis_url), "REDIS_CHANNEL_LAYER": "core", **env}
     log = open(logs / "worker.log", "w")  # noqa: SIM115 (closed with the process)
     process = subprocess.Popen([sys.executable, "manage.py", "runclock", "--metrics-port", str(port)], cwd=ROOT,
                                env=environment, stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
@@ -719,12 +708,7 @@ def running_worker(config: Config, database_url: str, env: dict[str, str], logs:
                 time.sleep(0.2)
         yield Worker(process.pid, url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 5)
         log.close()
 
 

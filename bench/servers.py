@@ -65,6 +65,32 @@ def shipped(root: Path = ROOT) -> str:
     return f"{server}/{'redis' if layer == 'core' else layer}"
 
 
+def command_env(database_url: str, redis_url: str) -> dict[str, str]:
+    """The environment of a ``manage.py`` command (a worker, a sender) on the
+    bench database and Redis."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
+        "SECRET_KEY": "bench",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PYTHONPATH": str(ROOT),
+        "PYTHONUNBUFFERED": "1",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def stop_process(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within ``timeout`` seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -209,8 +235,4 @@ def running(
         for process in result.processes:
             process.terminate()
         for process in result.processes:
-            try:
-                process.wait(timeout=3)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, 3)

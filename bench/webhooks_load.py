@@ -57,7 +57,7 @@ import psycopg
 from bench import cpu
 from bench.driver import HTTP_LIMITS, Api, Driver, latency_summary
 from bench.report import machine, write_between_markers
-from bench.servers import ROOT, Config, Running, bench_database, free_port, running
+from bench.servers import ROOT, Config, Running, bench_database, command_env, free_port, running, stop_process
 
 EVENT_TYPES = ["match.started", "match.finished"]
 X_WINS = [0, 3, 1, 4, 2]  # tic-tac-toe cells, seat 0 first: seat 0 wins on its third move
@@ -117,17 +117,7 @@ def summary(seconds: list[float], digits: int = 1) -> dict[str, float | None]:
 
 def django_env(database_url: str, redis_url: str) -> dict[str, str]:
     """The environment of a ``manage.py`` command on the bench database."""
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "gameproject.settings",
-        "SECRET_KEY": "bench",
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "PYTHONPATH": str(ROOT),
-        "PYTHONUNBUFFERED": "1",
-        "LOG_LEVEL": "WARNING",
-        **WEBHOOK_ENV,
-    }
+    return {**command_env(database_url, redis_url), **WEBHOOK_ENV}
 
 
 def staff_token(database_url: str, redis_url: str) -> str:
@@ -155,15 +145,6 @@ def _wait_for_line(path: Path, text: str, process: subprocess.Popen, what: str) 
     raise TimeoutError(f"{what} did not start: {path.read_text()[-2000:]}")
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 @contextmanager
 def sender_process(database_url: str, redis_url: str, logs: Path) -> Iterator[subprocess.Popen]:
     """``manage.py sendwebhooks`` on the bench database, once it is ready."""
@@ -176,7 +157,7 @@ def sender_process(database_url: str, redis_url: str, logs: Path) -> Iterator[su
             _wait_for_line(log_path, "webhook sender: ready", process, "the webhook sender")
             yield process
         finally:
-            _stop(process)
+            stop_process(process, 20)
 
 
 @contextmanager
@@ -194,7 +175,7 @@ def receiver_process(mode: str, port: int, out: Path, delay: float, secret: str 
             _wait_for_line(log_path, "listening on", process, "the webhook receiver")
             yield process
         finally:
-            _stop(process)
+            stop_process(process, 20)
 
 
 def read_records(path: Path) -> list[dict[str, Any]]:
