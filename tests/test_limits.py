@@ -162,7 +162,10 @@ async def test_resyncs_are_limited_per_socket(active_match: dict, alice: Player,
     assert (error["code"], error["ref"]) == ("rate_limited", 2)
 
 
-@limits(address_resyncs="3/minute")
+# Per hour rather than per minute: the sliding window counter weighs the
+# previous window by its remaining overlap, so four resyncs that straddle a
+# window's end may all pass (a one-minute window made that a CI flake).
+@limits(address_resyncs="3/hour")
 async def test_resyncs_are_limited_per_address_across_sockets(active_match: dict, connect: Any) -> None:
     """Many anonymous sockets of one address share one resync allowance: what
     they cost falls on the same process."""
